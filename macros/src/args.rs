@@ -1,0 +1,119 @@
+//! The grammar of `#[authenticate(...)]`, parsed into a small typed model and validated.
+//!
+//! ```text
+//! args   := item (',' item)* ','?
+//! item   := "name"              a strategy, tried in the order written
+//!         | key '=' value       an option of the strategy written before it
+//!         | skip                no authentication (opts out of a group)
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token};
+
+use crate::diagnostics::{Errors, check_strategy_name};
+use crate::options::Value;
+
+/// What the attribute asks for.
+pub enum Requirement {
+    Strategies(Vec<StrategyArg>),
+    Skip,
+}
+
+pub struct StrategyArg {
+    pub name: LitStr,
+    pub options: Vec<(Ident, Value)>,
+}
+
+enum Item {
+    Name(LitStr),
+    Option(Ident, Value),
+    Skip(Ident),
+}
+
+impl Parse for Item {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            return Ok(Item::Name(input.parse()?));
+        }
+        if input.peek(Ident) && input.peek2(Token![=]) {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value: Value = input.parse()?;
+            return Ok(Item::Option(key, value));
+        }
+        if input.peek(Ident) {
+            let ident: Ident = input.parse()?;
+            if ident == "skip" {
+                return Ok(Item::Skip(ident));
+            }
+            return Err(syn::Error::new_spanned(
+                &ident,
+                format_args!("strategy names are string literals: write `\"{ident}\"`"),
+            ));
+        }
+        Err(input.error("expected a strategy name such as `\"jwt\"`, an option `key = value`, or `skip`"))
+    }
+}
+
+/// Parses and validates the attribute's arguments, reporting every mistake.
+pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
+    let items = match syn::parse::Parser::parse2(
+        syn::punctuated::Punctuated::<Item, Token![,]>::parse_terminated,
+        args,
+    ) {
+        Ok(items) => items,
+        Err(error) => {
+            errors.push(error);
+            return None;
+        }
+    };
+    let mut strategies: Vec<StrategyArg> = Vec::new();
+    let mut skip: Option<Ident> = None;
+    for item in items {
+        match item {
+            Item::Name(name) => {
+                check_strategy_name(&name, errors);
+                if strategies.iter().any(|s| s.name.value() == name.value()) {
+                    errors.spanned(&name, format_args!("strategy {:?} is listed twice", name.value()));
+                }
+                strategies.push(StrategyArg { name, options: Vec::new() });
+            }
+            Item::Option(key, value) => match strategies.last_mut() {
+                Some(strategy) => {
+                    if strategy.options.iter().any(|(k, _)| *k == key) {
+                        errors.spanned(&key, format_args!("option `{key}` is given twice for {:?}", strategy.name.value()));
+                    }
+                    strategy.options.push((key, value));
+                }
+                None if skip.is_some() => errors.spanned(&key, "`skip` takes no options"),
+                None => errors.spanned(
+                    &key,
+                    format_args!("option `{key}` must follow the strategy it configures, e.g. `\"jwt\", {key} = ...`"),
+                ),
+            },
+            Item::Skip(ident) => {
+                if skip.is_some() {
+                    errors.spanned(&ident, "`skip` is given twice");
+                }
+                skip = Some(ident);
+            }
+        }
+    }
+    match (skip, strategies.is_empty()) {
+        (Some(_), true) => Some(Requirement::Skip),
+        (Some(skip), false) => {
+            errors.spanned(&skip, "`skip` cannot be combined with strategies: a route either authenticates or not");
+            None
+        }
+        (None, false) => Some(Requirement::Strategies(strategies)),
+        (None, true) => {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                "#[authenticate] needs at least one strategy, e.g. `#[authenticate(\"jwt\")]`, \
+                 or `#[authenticate(skip)]` for a public route",
+            ));
+            None
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! `#[strategy("name")]`: registers an `impl AuthenticationStrategy for T` block or an
+//! `async fn` strategy at link time.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{FnArg, Ident, ImplItem, ImplItemFn, Item, ItemFn, ItemImpl, LitStr, Token, parenthesized};
+
+use crate::diagnostics::{Errors, check_strategy_name, with_item};
+use crate::options::Kind;
+
+/// `"name"` then, for function strategies, `options(key = kind, ...)`.
+struct Args {
+    name: LitStr,
+    options: Option<(Ident, Vec<(Ident, Kind)>)>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(input.error("#[strategy] needs the name routes will use, e.g. `#[strategy(\"api-key\")]`"));
+        }
+        if !input.peek(LitStr) {
+            return Err(input.error("expected the strategy name as a string literal, e.g. `#[strategy(\"api-key\")]`"));
+        }
+        let name: LitStr = input.parse()?;
+        let mut options = None;
+        while input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            if key != "options" {
+                return Err(syn::Error::new_spanned(key, "unknown #[strategy] argument; expected `options(...)`"));
+            }
+            if options.is_some() {
+                return Err(syn::Error::new_spanned(key, "`options(...)` is given twice"));
+            }
+            let content;
+            parenthesized!(content in input);
+            let entries = Punctuated::<OptionDecl, Token![,]>::parse_terminated(&content)?;
+            let mut seen: Vec<(Ident, Kind)> = Vec::new();
+            for OptionDecl(key, kind) in entries {
+                if seen.iter().any(|(k, _)| *k == key) {
+                    return Err(syn::Error::new_spanned(key, "option declared twice"));
+                }
+                seen.push((key, kind));
+            }
+            options = Some((key, seen));
+        }
+        Ok(Args { name, options })
+    }
+}
+
+struct OptionDecl(Ident, Kind);
+
+impl Parse for OptionDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        Ok(OptionDecl(key, input.parse()?))
+    }
+}
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = match syn::parse2::<Args>(args) {
+        Ok(args) => {
+            check_strategy_name(&args.name, &mut errors);
+            Some(args)
+        }
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+    let parsed = syn::parse2::<Item>(item.clone());
+    let expansion = match (parsed, args) {
+        (Ok(Item::Impl(block)), Some(args)) => expand_impl(block, &args, &mut errors),
+        (Ok(Item::Fn(function)), Some(args)) => expand_fn(function, &args, &mut errors),
+        (Ok(Item::Impl(_) | Item::Fn(_)), None) => None,
+        (other, _) => {
+            let span = match &other {
+                Ok(item) => first_span(item),
+                Err(_) => Span::call_site(),
+            };
+            errors.push(syn::Error::new(
+                span,
+                "#[strategy] registers an `impl AuthenticationStrategy for Type` block or an `async fn` strategy",
+            ));
+            None
+        }
+    };
+    match (errors.finish(), expansion) {
+        (Ok(()), Some(expansion)) => expansion,
+        (Err(error), _) => with_item(item, error),
+        (Ok(()), None) => item,
+    }
+}
+
+fn first_span(item: &Item) -> Span {
+    quote!(#item).into_iter().next().map_or_else(Span::call_site, |t| t.span())
+}
+
+fn registration(name: &LitStr, build: TokenStream, span: Span) -> TokenStream {
+    let location = quote_spanned! {span=>
+        ::authn::__private::Location {
+            module: ::authn::__private::core::module_path!(),
+            file: ::authn::__private::core::file!(),
+            line: ::authn::__private::core::line!(),
+        }
+    };
+    quote! {
+        ::authn::__private::inventory::submit! {
+            ::authn::__private::StrategyRegistration { name: #name, build: #build, location: #location }
+        }
+    }
+}
+
+// Input:
+//     #[strategy("api-key")]
+//     impl AuthenticationStrategy for ApiKey {
+//         async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> { body }
+//     }
+// Output:
+//     impl AuthenticationStrategy for ApiKey {
+//         fn authenticate<'authn>(&'authn self, request: &'authn HttpRequest, options: &'authn StrategyOptions)
+//             -> LocalBoxFuture<'authn, Result<Outcome, AuthError>> { Box::pin(async move { body }) }
+//     }
+//     inventory::submit!(StrategyRegistration { name: "api-key", build: build_default::<ApiKey>, .. });
+fn expand_impl(mut block: ItemImpl, args: &Args, errors: &mut Errors) -> Option<TokenStream> {
+    let implements_strategy = block
+        .trait_
+        .as_ref()
+        .and_then(|(_, path, _)| path.segments.last())
+        .is_some_and(|s| s.ident == "AuthenticationStrategy");
+    if !implements_strategy {
+        errors.spanned(
+            block.impl_token,
+            "#[strategy] registers `impl AuthenticationStrategy for Type` blocks; this impl is not one",
+        );
+        return None;
+    }
+    if let Some((options_key, _)) = &args.options {
+        errors.spanned(
+            options_key,
+            "`options(...)` is for function strategies; a strategy type declares them with `fn accepted_options`",
+        );
+    }
+    if !block.generics.params.is_empty() {
+        errors.spanned(&block.generics, "#[strategy] registers one concrete type; generic strategy impls cannot be built");
+    }
+    for item in &mut block.items {
+        if let ImplItem::Fn(method) = item {
+            if method.sig.ident == "authenticate" && method.sig.asyncness.is_some() {
+                box_async_method(method, errors);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    let self_ty = &block.self_ty;
+    let build = quote_spanned!(self_ty_span(self_ty)=> ::authn::__private::build_default::<#self_ty>);
+    let register = registration(&args.name, build, self_ty_span(self_ty));
+    Some(quote! {
+        #block
+        #register
+    })
+}
+
+fn self_ty_span(ty: &syn::Type) -> Span {
+    quote!(#ty).into_iter().next().map_or_else(Span::call_site, |t| t.span())
+}
+
+/// `async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> R`
+/// becomes the trait's boxed form; the body moves into an `async move` block unchanged.
+fn box_async_method(method: &mut ImplItemFn, errors: &mut Errors) {
+    let sig = &method.sig;
+    let inputs: Vec<&FnArg> = sig.inputs.iter().collect();
+    let (request, options) = match inputs.as_slice() {
+        [FnArg::Receiver(receiver), FnArg::Typed(request), FnArg::Typed(options)]
+            if receiver.reference.is_some() && receiver.mutability.is_none() =>
+        {
+            (request, options)
+        }
+        _ => {
+            errors.spanned(
+                &sig.inputs,
+                "expected `(&self, request: &HttpRequest, options: &StrategyOptions)`",
+            );
+            return;
+        }
+    };
+    let output = match &sig.output {
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+        syn::ReturnType::Default => {
+            errors.spanned(sig.fn_token, "`authenticate` returns `Result<Outcome, AuthError>`");
+            return;
+        }
+    };
+    let lifetime = syn::Lifetime::new("'__authn", Span::mixed_site());
+    let (request_pat, options_pat) = (&request.pat, &options.pat);
+    let request_ty = reference_with_lifetime(&request.ty, &lifetime);
+    let options_ty = reference_with_lifetime(&options.ty, &lifetime);
+    let body = &method.block;
+    let attrs = &method.attrs;
+    let vis = &method.vis;
+    let async_span = sig.asyncness.map_or_else(Span::call_site, |a| a.span);
+    let boxed = quote_spanned! {async_span=>
+        ::authn::__private::Box::pin(async move {
+            let __authn_ret: #output = #body;
+            __authn_ret
+        })
+    };
+    let rewritten: ImplItemFn = syn::parse_quote! {
+        #(#attrs)*
+        #vis fn authenticate<#lifetime>(
+            &#lifetime self,
+            #request_pat: #request_ty,
+            #options_pat: #options_ty,
+        ) -> ::authn::__private::LocalBoxFuture<#lifetime, #output> {
+            #boxed
+        }
+    };
+    *method = rewritten;
+}
+
+fn reference_with_lifetime(ty: &syn::Type, lifetime: &syn::Lifetime) -> TokenStream {
+    match ty {
+        syn::Type::Reference(reference) => {
+            let elem = &reference.elem;
+            quote!(&#lifetime #elem)
+        }
+        other => quote!(#other),
+    }
+}
+
+// Input:
+//     #[strategy("api-key", options(header = str))]
+//     async fn api_key(request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> { .. }
+// Output: the fn unchanged, plus (in an anonymous const) a unit struct implementing
+// AuthenticationStrategy by calling it, and its registration.
+fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<TokenStream> {
+    let sig = &function.sig;
+    if sig.asyncness.is_none() {
+        errors.spanned(sig.fn_token, "the `async` keyword is missing from the strategy function");
+    }
+    if let Some(receiver) = sig.receiver() {
+        errors.spanned(receiver, "a function strategy is a free function; implement `AuthenticationStrategy` for a type instead");
+    }
+    if !sig.generics.params.is_empty() {
+        errors.spanned(&sig.generics, "a function strategy cannot be generic");
+    }
+    if !matches!(sig.inputs.len(), 1 | 2) {
+        errors.spanned(
+            &sig.inputs,
+            "a function strategy takes `(request: &HttpRequest)` or `(request: &HttpRequest, options: &StrategyOptions)`",
+        );
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    let name = &sig.ident;
+    let hidden = format_ident!("__AuthnFnStrategy", span = Span::mixed_site());
+    let accepted = args.options.as_ref().map(|(_, entries)| {
+        let specs = entries.iter().map(|(key, kind)| {
+            let key = key.to_string();
+            let kind = kind.to_tokens();
+            quote!(::authn::__private::OptionSpec::new(#key, #kind))
+        });
+        quote! {
+            fn accepted_options(&self) -> &'static [::authn::__private::OptionSpec] {
+                const ACCEPTED: &[::authn::__private::OptionSpec] = &[#(#specs),*];
+                ACCEPTED
+            }
+        }
+    });
+    let build = quote!(|| ::authn::__private::Box::new(#hidden));
+    let register = registration(&args.name, build, name.span());
+    let request = Ident::new("request", Span::mixed_site());
+    let options = Ident::new("options", Span::mixed_site());
+    let call = match sig.inputs.len() {
+        1 => quote!((#request)),
+        _ => quote!((#request, #options)),
+    };
+    Some(quote! {
+        #function
+
+        const _: () = {
+            struct #hidden;
+
+            impl ::authn::__private::AuthenticationStrategy for #hidden {
+                fn authenticate<'a>(
+                    &'a self,
+                    #request: &'a ::authn::__private::HttpRequest,
+                    #options: &'a ::authn::__private::StrategyOptions,
+                ) -> ::authn::__private::StrategyFuture<'a> {
+                    let _ = &#options;
+                    ::authn::__private::Box::pin(#name #call)
+                }
+                #accepted
+            }
+
+            #register
+        };
+    })
+}

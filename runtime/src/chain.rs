@@ -1,0 +1,99 @@
+//! The strategy chain: LoopBack's multi-strategy algorithm with Passport's challenges.
+//!
+//! Strategies run in the route's order, one at a time. The first user or redirect wins. "No
+//! credentials" moves on. An error is recorded and the next strategy tried, unless the strategy
+//! marked it final. When nothing succeeds the first recorded error is answered (or
+//! `USER_PROFILE_NOT_FOUND` when no strategy saw credentials), with the challenge of every
+//! strategy tried.
+
+use std::sync::Arc;
+
+use actix_web::{HttpMessage, HttpRequest};
+
+use crate::error::USER_PROFILE_NOT_FOUND;
+use crate::{AuthError, AuthFailure, AuthenticationStrategy, Challenge, Outcome, StrategyUse, UserProfile};
+
+/// The result of a successful authentication, kept in the request's extensions for anything
+/// that runs later (other extractors, logging middleware).
+///
+/// ```
+/// use actix_web::{HttpRequest, HttpResponse};
+/// use authn::Authentication;
+///
+/// // In any handler or middleware running after authentication:
+/// fn log_user(req: &HttpRequest) {
+///     if let Some(auth) = Authentication::of(req) {
+///         tracing::info!(user = %auth.profile().id, strategy = auth.strategy(), "authenticated");
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authentication {
+    profile: Arc<UserProfile>,
+    strategy: &'static str,
+}
+
+impl Authentication {
+    pub(crate) fn new(profile: UserProfile, strategy: &'static str) -> Self {
+        Authentication { profile: Arc::new(profile), strategy }
+    }
+
+    /// Who the caller is.
+    pub fn profile(&self) -> &UserProfile {
+        &self.profile
+    }
+
+    /// The strategy that authenticated the caller.
+    pub fn strategy(&self) -> &'static str {
+        self.strategy
+    }
+
+    /// The authentication of this request, if one happened.
+    pub fn of(req: &HttpRequest) -> Option<Authentication> {
+        req.extensions().get::<Authentication>().cloned()
+    }
+}
+
+/// Runs the chain. `Ok(None)` means anonymous, only possible when `anonymous_ok`.
+pub(crate) async fn run(
+    req: &HttpRequest,
+    uses: &[StrategyUse],
+    strategies: &[&dyn AuthenticationStrategy],
+    anonymous_ok: bool,
+) -> Result<Option<Authentication>, AuthFailure> {
+    debug_assert_eq!(uses.len(), strategies.len());
+    let mut challenges = Vec::with_capacity(uses.len());
+    let mut first_error: Option<AuthError> = None;
+    for (used, strategy) in uses.iter().zip(strategies) {
+        match strategy.authenticate(req, &used.options).await {
+            Ok(Outcome::User(profile)) => {
+                let auth = Authentication::new(profile, used.name);
+                req.extensions_mut().insert(auth.clone());
+                return Ok(Some(auth));
+            }
+            Ok(Outcome::Redirect(redirect)) => return Err(AuthFailure::redirect(redirect)),
+            Ok(Outcome::NoCredentials) => challenges.push(default_challenge(req, used, *strategy)),
+            Err(mut error) => {
+                challenges.push(error.take_challenge().unwrap_or_else(|| default_challenge(req, used, *strategy)));
+                tracing::debug!(strategy = used.name, status = error.status().as_u16(), message = error.message(), "strategy rejected the request");
+                if error.stops_chain() {
+                    return Err(AuthFailure::rejected(error, challenges));
+                }
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(AuthFailure::rejected(error, challenges)),
+        None if anonymous_ok => Ok(None),
+        None => Err(AuthFailure::rejected(
+            AuthError::unauthorized("User profile not returned from strategy's authenticate function")
+                .with_code(USER_PROFILE_NOT_FOUND),
+            challenges,
+        )),
+    }
+}
+
+fn default_challenge(req: &HttpRequest, used: &StrategyUse, strategy: &dyn AuthenticationStrategy) -> Challenge {
+    strategy.challenge(req, &used.options).unwrap_or_else(|| Challenge::new(used.name))
+}

@@ -1,0 +1,446 @@
+//! What a failed authentication answers: the strategy's [`AuthError`], the framework's
+//! [`AuthFailure`] (the error plus every challenge), its LoopBack-compatible JSON body, and the
+//! app's hook to replace that response ([`ErrorResponder`]).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use crate::Challenge;
+
+/// Error code when a route names a strategy that nobody registered (LoopBack's code).
+pub const AUTHENTICATION_STRATEGY_NOT_FOUND: &str = "AUTHENTICATION_STRATEGY_NOT_FOUND";
+/// Error code when no strategy produced a user (LoopBack's code).
+pub const USER_PROFILE_NOT_FOUND: &str = "USER_PROFILE_NOT_FOUND";
+/// Error code when the authenticated profile does not deserialize into the handler's user type.
+pub const USER_PROFILE_INVALID: &str = "USER_PROFILE_INVALID";
+/// Error code when the framework's own set-up is wrong (e.g. a strategy name registered twice).
+pub const AUTHENTICATION_MISCONFIGURED: &str = "AUTHENTICATION_MISCONFIGURED";
+
+/// Why a strategy rejected a request. 401 unless the strategy chose another 4xx.
+///
+/// ```
+/// use authn::{AuthError, Challenge};
+/// use actix_web::http::StatusCode;
+///
+/// let e = AuthError::unauthorized("Invalid API key.")
+///     .with_code("INVALID_API_KEY")
+///     .with_challenge(Challenge::new("ApiKey").param("realm", "api"))
+///     .stop_chain();
+/// assert_eq!(e.status(), StatusCode::UNAUTHORIZED);
+/// assert!(e.stops_chain());
+///
+/// // Only client errors are accepted; anything else stays 401.
+/// assert_eq!(AuthError::unauthorized("x").with_status(StatusCode::OK).status(), 401);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthError {
+    status: StatusCode,
+    message: Cow<'static, str>,
+    code: Option<Cow<'static, str>>,
+    challenge: Option<Challenge>,
+    stop_chain: bool,
+}
+
+impl AuthError {
+    /// A 401: the credentials were there but are not valid.
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+        AuthError {
+            status: StatusCode::UNAUTHORIZED,
+            message: message.into(),
+            code: None,
+            challenge: None,
+            stop_chain: false,
+        }
+    }
+
+    /// A 403: the user is known but may not do this (e.g. a missing scope).
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        AuthError::unauthorized(message).with_status(StatusCode::FORBIDDEN)
+    }
+
+    /// Another client-error status. Authentication failures are the client's, so a status
+    /// outside 400–499 is refused (and logged) and 401 kept.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        if status.is_client_error() {
+            self.status = status;
+        } else {
+            tracing::warn!(%status, "AuthError::with_status ignored a status that is not 4xx; keeping 401");
+        }
+        self
+    }
+
+    /// A stable, machine-readable code for the JSON body.
+    pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// The challenge to send for this failure instead of the strategy's default one
+    /// (e.g. with RFC 6750's `error="invalid_token"`).
+    pub fn with_challenge(mut self, challenge: Challenge) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
+    /// Makes this error final: no later strategy on the route is tried (LoopBack's
+    /// `failOnError`, per strategy). Use it when credentials of your kind were presented and are
+    /// bad, e.g. an expired bearer token must not fall through to anonymous access.
+    pub fn stop_chain(mut self) -> Self {
+        self.stop_chain = true;
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// The message for the body.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// The code for the body.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    /// The challenge the strategy attached.
+    pub fn challenge(&self) -> Option<&Challenge> {
+        self.challenge.as_ref()
+    }
+    /// Whether later strategies are skipped.
+    pub fn stops_chain(&self) -> bool {
+        self.stop_chain
+    }
+
+    pub(crate) fn take_challenge(&mut self) -> Option<Challenge> {
+        self.challenge.take()
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+/// Where a strategy sends the client instead (OAuth2 login pages and the like).
+///
+/// The framework answers with the status and `Location` itself; the handler does not run.
+///
+/// ```
+/// use authn::Redirect;
+/// use actix_web::http::StatusCode;
+/// let r = Redirect::to("/login?next=%2Ftodos");
+/// assert_eq!(r.status(), StatusCode::SEE_OTHER);
+/// assert_eq!(Redirect::to("/x").with_status(StatusCode::FOUND).status(), 302);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    location: Cow<'static, str>,
+    status: StatusCode,
+}
+
+impl Redirect {
+    /// A 303 See Other to `location`.
+    pub fn to(location: impl Into<Cow<'static, str>>) -> Self {
+        Redirect { location: location.into(), status: StatusCode::SEE_OTHER }
+    }
+
+    /// Another redirection status (301, 302, 307, 308); anything that is not 3xx keeps 303.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        if status.is_redirection() {
+            self.status = status;
+        } else {
+            tracing::warn!(%status, "Redirect::with_status ignored a status that is not 3xx; keeping 303");
+        }
+        self
+    }
+
+    /// The target.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+/// Why a request was not let through: what the app's [`ErrorResponder`] receives.
+#[derive(Debug, Clone)]
+pub struct AuthFailure {
+    pub(crate) kind: FailureKind,
+    pub(crate) challenges: Vec<Challenge>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FailureKind {
+    /// A strategy's error, or the framework's 401 when no strategy produced a user.
+    Rejected(AuthError),
+    /// The first redirecting strategy's answer.
+    Redirect(Redirect),
+    /// The set-up is wrong (unknown strategy...): a 500 that says so in its code.
+    Misconfigured { message: Cow<'static, str>, code: &'static str },
+}
+
+impl AuthFailure {
+    pub(crate) fn rejected(error: AuthError, challenges: Vec<Challenge>) -> Self {
+        AuthFailure { kind: FailureKind::Rejected(error), challenges }
+    }
+
+    pub(crate) fn redirect(redirect: Redirect) -> Self {
+        AuthFailure { kind: FailureKind::Redirect(redirect), challenges: Vec::new() }
+    }
+
+    pub(crate) fn misconfigured(message: impl Into<Cow<'static, str>>, code: &'static str) -> Self {
+        AuthFailure {
+            kind: FailureKind::Misconfigured { message: message.into(), code },
+            challenges: Vec::new(),
+        }
+    }
+
+    /// The status of the response.
+    pub fn status(&self) -> StatusCode {
+        match &self.kind {
+            FailureKind::Rejected(e) => e.status(),
+            FailureKind::Redirect(r) => r.status(),
+            FailureKind::Misconfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message of the body (empty for a redirect).
+    pub fn message(&self) -> &str {
+        match &self.kind {
+            FailureKind::Rejected(e) => e.message(),
+            FailureKind::Redirect(_) => "",
+            FailureKind::Misconfigured { message, .. } => message,
+        }
+    }
+
+    /// The code of the body, if any.
+    pub fn code(&self) -> Option<&str> {
+        match &self.kind {
+            FailureKind::Rejected(e) => e.code(),
+            FailureKind::Redirect(_) => None,
+            FailureKind::Misconfigured { code, .. } => Some(code),
+        }
+    }
+
+    /// The redirect, when a strategy asked for one.
+    pub fn redirect_target(&self) -> Option<&Redirect> {
+        match &self.kind {
+            FailureKind::Redirect(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The challenges of every strategy tried, in order (sent as `WWW-Authenticate`).
+    pub fn challenges(&self) -> &[Challenge] {
+        &self.challenges
+    }
+
+    /// The stable JSON body: `{"error": {"statusCode", "name", "message", "code"?}}`.
+    pub fn body(&self) -> ErrorBody<'_> {
+        let status = self.status();
+        ErrorBody {
+            error: ErrorDetails {
+                status_code: status.as_u16(),
+                name: error_name(status),
+                message: self.message(),
+                code: self.code(),
+            },
+        }
+    }
+
+    /// The response authn sends when the app sets no [`ErrorResponder`]: the JSON body and one
+    /// `WWW-Authenticate` line per challenge; for a redirect, the status and `Location`.
+    pub fn default_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status());
+        if let Some(redirect) = self.redirect_target() {
+            return match HeaderValue::from_str(redirect.location()) {
+                Ok(location) => response.insert_header((header::LOCATION, location)).finish(),
+                // A location that is not a valid header value is the strategy's bug: fail
+                // closed without echoing it.
+                Err(_) => {
+                    tracing::error!("a strategy redirected to a location that is not a valid header value");
+                    HttpResponse::InternalServerError().finish()
+                }
+            };
+        }
+        self.apply_challenges(&mut response);
+        response.json(self.body())
+    }
+
+    /// Adds the `WWW-Authenticate` lines to a response being built (for custom responders).
+    pub fn apply_challenges(&self, response: &mut actix_web::HttpResponseBuilder) {
+        for challenge in &self.challenges {
+            if let Ok(value) = HeaderValue::from_str(&challenge.to_string()) {
+                response.append_header((header::WWW_AUTHENTICATE, value));
+            }
+        }
+    }
+
+    pub(crate) fn into_response(self, req: &HttpRequest) -> HttpResponse {
+        if self.redirect_target().is_none() {
+            if let Some(responder) = req.app_data::<ErrorResponder>() {
+                return (responder.0)(&self, req);
+            }
+        }
+        self.default_response()
+    }
+
+    pub(crate) fn into_error(self, req: &HttpRequest) -> actix_web::Error {
+        let response = self.clone().into_response(req);
+        actix_web::error::InternalError::from_response(self, response).into()
+    }
+}
+
+impl fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            FailureKind::Redirect(r) => write!(f, "authentication redirect ({})", r.status().as_u16()),
+            _ => write!(f, "authentication failed ({}): {}", self.status().as_u16(), self.message()),
+        }
+    }
+}
+
+/// The JSON error body, LoopBack's `strong-error-handler` shape.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    /// The single top-level key.
+    pub error: ErrorDetails<'a>,
+}
+
+/// The fields of [`ErrorBody`].
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetails<'a> {
+    /// The HTTP status, repeated.
+    pub status_code: u16,
+    /// `UnauthorizedError`, `ForbiddenError`, ... (the `http-errors` names).
+    pub name: Cow<'static, str>,
+    /// A human-readable message, never containing credentials.
+    pub message: &'a str,
+    /// A stable code, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'a str>,
+}
+
+/// `http-errors` naming: the reason phrase in PascalCase, suffixed `Error`.
+fn error_name(status: StatusCode) -> Cow<'static, str> {
+    match status {
+        StatusCode::UNAUTHORIZED => "UnauthorizedError".into(),
+        StatusCode::FORBIDDEN => "ForbiddenError".into(),
+        StatusCode::BAD_REQUEST => "BadRequestError".into(),
+        StatusCode::INTERNAL_SERVER_ERROR => "InternalServerError".into(),
+        other => {
+            let reason = other.canonical_reason().unwrap_or("Error");
+            let mut name: String = reason.split(|c: char| !c.is_ascii_alphanumeric()).map(capitalise).collect();
+            if !name.ends_with("Error") {
+                name.push_str("Error");
+            }
+            name.into()
+        }
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+type Responder = dyn Fn(&AuthFailure, &HttpRequest) -> HttpResponse + Send + Sync;
+
+/// Replaces authn's error response app-wide: register it as app data.
+///
+/// Redirects are not errors and keep their 30x answer. Use
+/// [`AuthFailure::apply_challenges`] to keep the `WWW-Authenticate` lines RFC 7235 requires.
+///
+/// ```
+/// use actix_web::{App, HttpResponse};
+/// use authn::ErrorResponder;
+///
+/// let app = App::new().app_data(ErrorResponder::new(|failure, _req| {
+///     let mut response = HttpResponse::build(failure.status());
+///     failure.apply_challenges(&mut response);
+///     response.body(format!("denied: {}", failure.message()))
+/// }));
+/// # drop(app);
+/// ```
+#[derive(Clone)]
+pub struct ErrorResponder(Arc<Responder>);
+
+impl ErrorResponder {
+    /// Wraps the function that renders every authentication error.
+    pub fn new(render: impl Fn(&AuthFailure, &HttpRequest) -> HttpResponse + Send + Sync + 'static) -> Self {
+        ErrorResponder(Arc::new(render))
+    }
+}
+
+impl fmt::Debug for ErrorResponder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ErrorResponder(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_http_errors() {
+        assert_eq!(error_name(StatusCode::UNAUTHORIZED), "UnauthorizedError");
+        assert_eq!(error_name(StatusCode::FORBIDDEN), "ForbiddenError");
+        assert_eq!(error_name(StatusCode::TOO_MANY_REQUESTS), "TooManyRequestsError");
+        assert_eq!(error_name(StatusCode::PROXY_AUTHENTICATION_REQUIRED), "ProxyAuthenticationRequiredError");
+        assert_eq!(error_name(StatusCode::INTERNAL_SERVER_ERROR), "InternalServerError");
+    }
+
+    #[test]
+    fn body_has_the_loopback_shape() {
+        let failure = AuthFailure::rejected(AuthError::unauthorized("nope").with_code("X"), vec![]);
+        let json = serde_json::to_value(failure.body()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {"statusCode": 401, "name": "UnauthorizedError", "message": "nope", "code": "X"}})
+        );
+        let no_code = AuthFailure::rejected(AuthError::forbidden("no"), vec![]);
+        assert_eq!(serde_json::to_value(no_code.body()).unwrap()["error"].get("code"), None);
+    }
+
+    #[test]
+    fn only_client_errors_and_redirections_are_accepted() {
+        assert_eq!(AuthError::unauthorized("x").with_status(StatusCode::IM_A_TEAPOT).status(), 418);
+        assert_eq!(AuthError::unauthorized("x").with_status(StatusCode::BAD_GATEWAY).status(), 401);
+        assert_eq!(Redirect::to("/").with_status(StatusCode::OK).status(), 303);
+        assert_eq!(Redirect::to("/").with_status(StatusCode::TEMPORARY_REDIRECT).status(), 307);
+    }
+
+    #[test]
+    fn default_response_carries_every_challenge() {
+        let failure = AuthFailure::rejected(
+            AuthError::unauthorized("no"),
+            vec![Challenge::new("Bearer").param("realm", "a"), Challenge::new("Basic")],
+        );
+        let response = failure.default_response();
+        let lines: Vec<_> = response.headers().get_all(header::WWW_AUTHENTICATE).collect();
+        assert_eq!(lines, [r#"Bearer realm="a""#, "Basic"]);
+    }
+
+    #[test]
+    fn an_unsendable_redirect_location_fails_closed() {
+        let response = AuthFailure::redirect(Redirect::to("/a\nb")).default_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().get(header::LOCATION).is_none());
+    }
+}

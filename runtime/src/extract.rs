@@ -1,0 +1,240 @@
+//! The handler side: the extractor `#[authenticate]` wraps a handler's arguments in, and the
+//! typed user it hands over.
+//!
+//! The macro turns `async fn h(a: A, user: CurrentUser, b: B)` into
+//! `async fn h(x: Authenticated<Route, (A, B), CurrentUser>)` and rebinds `a`, `user`, `b` in the
+//! body. `Authenticated` authenticates first and extracts `(A, B)` only after that succeeded, so
+//! no body is read for a request that is turned away.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{USER_PROFILE_INVALID, USER_PROFILE_NOT_FOUND};
+use crate::group::GroupContext;
+use crate::route::{Requirement, RouteSpec, UserParam};
+use crate::{AuthError, AuthFailure, Authentication, UserProfile, chain};
+
+/// Ties a handler to its [`RouteSpec`]; the macro implements it on a hidden type per handler.
+pub trait RouteMarker: 'static {
+    /// The handler's requirement.
+    fn spec() -> &'static RouteSpec;
+}
+
+/// The extractor `#[authenticate]` puts in place of a handler's arguments.
+#[doc(hidden)]
+pub struct Authenticated<R, Args, U> {
+    user: U,
+    args: Args,
+    route: PhantomData<R>,
+}
+
+impl<R, Args, U> Authenticated<R, Args, U> {
+    /// The user slot and the other arguments, for the rebinding the macro writes.
+    pub fn into_parts(self) -> (U, Args) {
+        (self.user, self.args)
+    }
+}
+
+impl<R, Args, U> FromRequest for Authenticated<R, Args, U>
+where
+    R: RouteMarker,
+    Args: FromRequest + 'static,
+    U: UserSlot + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        // Held, not read: the body is only handed to the other extractors once the caller is
+        // authenticated.
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let spec = R::spec();
+            let authentication = authorize(&req, spec).await.map_err(|f| f.into_error(&req))?;
+            let user = U::from_authentication(authentication.as_ref()).map_err(|f| f.into_error(&req))?;
+            let args = Args::from_request(&req, &mut payload).await.map_err(Into::into)?;
+            Ok(Authenticated { user, args, route: PhantomData })
+        })
+    }
+}
+
+/// Applies a handler's requirement, taking over from a protected group when the group deferred
+/// to the handler.
+async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option<Authentication>, AuthFailure> {
+    GroupContext::claim(req);
+    match spec.requirement {
+        Requirement::Skip => Ok(None),
+        Requirement::Strategies(uses) => {
+            let strategies = spec.resolved().map_err(|failure| {
+                tracing::error!(
+                    handler = spec.handler,
+                    module = spec.location.module,
+                    location = %spec.location,
+                    "{} Call authn::validate() at start-up to catch this before serving.",
+                    failure.message()
+                );
+                failure.clone()
+            })?;
+            chain::run(req, uses, strategies, spec.user == UserParam::Optional).await
+        }
+    }
+}
+
+/// How the handler takes the user: nothing, `CurrentUser<U>` or `Option<CurrentUser<U>>`.
+#[doc(hidden)]
+pub trait UserSlot: Sized {
+    /// Builds the slot from the outcome of authentication.
+    fn from_authentication(auth: Option<&Authentication>) -> Result<Self, AuthFailure>;
+}
+
+impl UserSlot for () {
+    fn from_authentication(_: Option<&Authentication>) -> Result<Self, AuthFailure> {
+        Ok(())
+    }
+}
+
+impl<U: FromProfile> UserSlot for CurrentUser<U> {
+    fn from_authentication(auth: Option<&Authentication>) -> Result<Self, AuthFailure> {
+        match auth {
+            Some(auth) => CurrentUser::build(auth),
+            // Unreachable through the macro (a required user means a required authentication),
+            // but never hand a handler a user that does not exist.
+            None => Err(AuthFailure::rejected(
+                AuthError::unauthorized("User profile not returned from strategy's authenticate function")
+                    .with_code(USER_PROFILE_NOT_FOUND),
+                Vec::new(),
+            )),
+        }
+    }
+}
+
+impl<U: FromProfile> UserSlot for Option<CurrentUser<U>> {
+    fn from_authentication(auth: Option<&Authentication>) -> Result<Self, AuthFailure> {
+        auth.map(CurrentUser::build).transpose()
+    }
+}
+
+/// The authenticated user, as the handler's type `U` (by default the [`UserProfile`]).
+///
+/// Only handlers annotated with `#[authenticate(...)]` can take it: anywhere else it does not
+/// compile, so a handler that asks for a user can never run for an anonymous caller.
+/// `Option<CurrentUser<U>>` makes authentication optional for that handler.
+///
+/// ```
+/// use actix_web::{get, HttpResponse, Responder};
+/// use authn::{authenticate, CurrentUser};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Claims {
+///     id: String,
+///     #[serde(default)]
+///     roles: Vec<String>,
+/// }
+///
+/// #[get("/me")]
+/// #[authenticate("jwt")]
+/// async fn me(user: CurrentUser<Claims>) -> impl Responder {
+///     HttpResponse::Ok().body(format!("{} {:?}", user.id, user.roles))
+/// }
+///
+/// #[get("/hello")]
+/// #[authenticate("jwt")]
+/// async fn hello(user: Option<CurrentUser>) -> String {
+///     match user {
+///         Some(user) => format!("hello {}", user.id),
+///         None => "hello stranger".to_owned(),
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CurrentUser<U = UserProfile> {
+    user: U,
+    authentication: Authentication,
+}
+
+impl<U: FromProfile> CurrentUser<U> {
+    fn build(auth: &Authentication) -> Result<Self, AuthFailure> {
+        let user = U::from_profile(auth.profile()).map_err(|error| {
+            // The reason names the user's fields, which is for the log, not for the client.
+            tracing::warn!(strategy = auth.strategy(), %error, "authenticated profile does not fit the handler's user type");
+            AuthFailure::rejected(
+                AuthError::unauthorized("The authenticated user's profile does not have the expected fields.")
+                    .with_code(USER_PROFILE_INVALID),
+                Vec::new(),
+            )
+        })?;
+        Ok(CurrentUser { user, authentication: auth.clone() })
+    }
+}
+
+impl<U> CurrentUser<U> {
+    /// The user, by value.
+    pub fn into_inner(self) -> U {
+        self.user
+    }
+
+    /// The profile the strategy returned, whatever `U` is.
+    pub fn profile(&self) -> &UserProfile {
+        self.authentication.profile()
+    }
+
+    /// The strategy that authenticated this user.
+    pub fn strategy(&self) -> &'static str {
+        self.authentication.strategy()
+    }
+}
+
+impl<U> Deref for CurrentUser<U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        &self.user
+    }
+}
+
+/// Builds a handler's user type from the profile: any `DeserializeOwned` type, with the
+/// profile's flat JSON form (`id`, `name`, `email`, then every claim) as input.
+pub trait FromProfile: Sized + 'static {
+    /// The conversion.
+    fn from_profile(profile: &UserProfile) -> Result<Self, serde_json::Error>;
+}
+
+impl<T: DeserializeOwned + 'static> FromProfile for T {
+    fn from_profile(profile: &UserProfile) -> Result<Self, serde_json::Error> {
+        // The common case, `CurrentUser<UserProfile>`, is a clone, not a JSON round trip.
+        let mut slot: Option<T> = None;
+        if let Some(same) = (&mut slot as &mut dyn Any).downcast_mut::<Option<UserProfile>>() {
+            *same = Some(profile.clone());
+        }
+        match slot {
+            Some(user) => Ok(user),
+            None => serde_json::from_value(serde_json::to_value(profile)?),
+        }
+    }
+}
+
+impl<U: AuthenticatedHandlerUser> FromRequest for CurrentUser<U> {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(_: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // No type implements the bound, so this never runs; fail closed all the same.
+        std::future::ready(Err(actix_web::error::ErrorInternalServerError("CurrentUser outside #[authenticate]")))
+    }
+}
+
+/// Never implemented: it makes `CurrentUser: FromRequest` fail with a readable message when a
+/// handler takes a user without `#[authenticate]`.
+#[diagnostic::on_unimplemented(
+    message = "`CurrentUser` is only available in handlers annotated with `#[authenticate(...)]`",
+    label = "this user type is asked for by a handler that nothing authenticates",
+    note = "add `#[authenticate(\"<strategy>\")]` to the handler; for optional authentication take `Option<CurrentUser>` under `#[authenticate(...)]`"
+)]
+pub trait AuthenticatedHandlerUser {}

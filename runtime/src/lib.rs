@@ -1,0 +1,89 @@
+//! # authn
+//!
+//! Authentication for [actix-web](https://actix.rs), after LoopBack 4's
+//! `@loopback/authentication`: annotate a handler with `#[authenticate("jwt")]`, take a typed
+//! [`CurrentUser`], and authn runs the named strategies before anything else is extracted,
+//! injects the user, or answers 401 with a JSON body and a `WWW-Authenticate` challenge.
+//!
+//! ```
+//! use actix_web::{get, HttpRequest};
+//! use authn::{authenticate, strategy, AuthError, CurrentUser, Outcome, StrategyOptions, UserProfile};
+//!
+//! /// A function strategy: `X-Api-Key: <key>` (demo: the key is the user id).
+//! #[strategy("demo-key")]
+//! async fn demo_key(request: &HttpRequest, _options: &StrategyOptions) -> Result<Outcome, AuthError> {
+//!     match request.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
+//!         None => Ok(Outcome::NoCredentials),
+//!         Some(key) => Ok(Outcome::User(UserProfile::new(key))),
+//!     }
+//! }
+//!
+//! #[get("/whoAmI")]
+//! #[authenticate("demo-key")]
+//! async fn who_am_i(user: CurrentUser) -> String {
+//!     user.id.clone()
+//! }
+//!
+//! fn main() -> Result<(), authn::ConfigError> {
+//!     authn::validate()?; // unknown strategy names, duplicates and bad options, all at once
+//!     // HttpServer::new(|| App::new().service(who_am_i)) ...
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Linking rule
+//!
+//! Strategies register at link time through [`inventory`](https://docs.rs/inventory). A crate
+//! that *only* registers strategies is dropped by the linker unless the binary names it, so
+//! write `use my_strategies as _;` in the binary (and in that crate's integration tests).
+//! [`validate`] reports a missing strategy if you forget.
+#![warn(missing_docs)]
+
+mod chain;
+mod challenge;
+mod error;
+mod extract;
+mod group;
+mod options;
+mod profile;
+mod registry;
+mod route;
+mod strategy;
+mod validate;
+
+pub use authn_macros::{authenticate, strategy};
+pub use chain::Authentication;
+pub use challenge::Challenge;
+pub use error::{
+    AUTHENTICATION_MISCONFIGURED, AUTHENTICATION_STRATEGY_NOT_FOUND, AuthError, AuthFailure, ErrorBody, ErrorDetails,
+    ErrorResponder, Redirect, USER_PROFILE_INVALID, USER_PROFILE_NOT_FOUND,
+};
+pub use extract::{CurrentUser, FromProfile};
+pub use group::{Group, GroupMiddleware};
+pub use options::{OptionKind, OptionSpec, OptionValue, StrategyOptions};
+pub use profile::UserProfile;
+pub use registry::{Duplicate, Registry, registry};
+pub use route::{Requirement, RouteSpec, StrategyUse, UserParam, routes};
+pub use strategy::{AuthenticationStrategy, Location, Outcome, StrategyFuture, StrategyRegistration};
+pub use validate::{ConfigError, validate};
+
+/// What the macros expand to. Not public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::extract::{Authenticated, RouteMarker};
+    pub use crate::route::{Requirement, RouteRegistration, RouteSpec, StrategyUse, UserParam};
+    pub use crate::{
+        AuthenticationStrategy, Location, OptionKind, OptionSpec, OptionValue, StrategyFuture, StrategyOptions,
+        StrategyRegistration,
+    };
+    pub use ::actix_web::HttpRequest;
+    pub use ::core;
+    pub use ::futures_util::future::LocalBoxFuture;
+    pub use ::inventory;
+    pub use ::std::boxed::Box;
+
+    /// Builds a `#[strategy]` type once, with `Default`.
+    pub fn build_default<T: crate::AuthenticationStrategy + Default>() -> Box<dyn crate::AuthenticationStrategy> {
+        Box::new(T::default())
+    }
+}

@@ -1,0 +1,288 @@
+//! Strategy options written in `#[authenticate("name", key = value)]`.
+//!
+//! The macro parses the options at compile time into `'static` data, so a request never parses
+//! them; a strategy declares which options it accepts ([`OptionSpec`]) and [`crate::validate`]
+//! checks every route against that declaration at start-up.
+
+use std::fmt;
+
+/// One option value, as written in the attribute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OptionValue {
+    /// `key = "text"`
+    Str(&'static str),
+    /// `key = 42` (negative numbers included)
+    Int(i64),
+    /// `key = 1.5`
+    Float(f64),
+    /// `key = true`
+    Bool(bool),
+    /// `key = ["a", "b"]`: a list of values (the macro allows nested literals only).
+    List(&'static [OptionValue]),
+}
+
+impl OptionValue {
+    /// The kind of this value, for matching against an [`OptionSpec`].
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            OptionValue::Str(_) => "string",
+            OptionValue::Int(_) => "integer",
+            OptionValue::Float(_) => "float",
+            OptionValue::Bool(_) => "bool",
+            OptionValue::List(_) => "list",
+        }
+    }
+
+    fn fits(&self, kind: &OptionKind) -> bool {
+        match (kind, self) {
+            (OptionKind::Any, _) => true,
+            (OptionKind::Str, OptionValue::Str(_)) => true,
+            (OptionKind::Int, OptionValue::Int(_)) => true,
+            // An integer literal is a fine float: `ratio = 1` means 1.0.
+            (OptionKind::Float, OptionValue::Float(_) | OptionValue::Int(_)) => true,
+            (OptionKind::Bool, OptionValue::Bool(_)) => true,
+            (OptionKind::List(inner), OptionValue::List(items)) => {
+                items.iter().all(|item| item.fits(inner))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for OptionValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionValue::Str(s) => write!(f, "{s:?}"),
+            OptionValue::Int(i) => write!(f, "{i}"),
+            OptionValue::Float(x) => write!(f, "{x:?}"),
+            OptionValue::Bool(b) => write!(f, "{b}"),
+            OptionValue::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+/// The options one route hands to one strategy.
+///
+/// ```
+/// use authn::{OptionValue, StrategyOptions};
+///
+/// static SCOPES: [OptionValue; 2] = [OptionValue::Str("todo:read"), OptionValue::Str("todo:write")];
+/// static OPTIONS: StrategyOptions =
+///     StrategyOptions::new(&[("scopes", OptionValue::List(&SCOPES)), ("realm", OptionValue::Str("todos"))]);
+///
+/// assert_eq!(OPTIONS.str("realm"), Some("todos"));
+/// assert_eq!(OPTIONS.strings("scopes").collect::<Vec<_>>(), ["todo:read", "todo:write"]);
+/// assert!(OPTIONS.get("missing").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrategyOptions {
+    entries: &'static [(&'static str, OptionValue)],
+}
+
+impl StrategyOptions {
+    /// No options: what a strategy named without `key = value` pairs receives.
+    pub const EMPTY: StrategyOptions = StrategyOptions { entries: &[] };
+
+    /// Options from `'static` data; the `#[authenticate]` macro builds these.
+    pub const fn new(entries: &'static [(&'static str, OptionValue)]) -> Self {
+        StrategyOptions { entries }
+    }
+
+    /// The value of `key`, if the route set it.
+    pub fn get(&self, key: &str) -> Option<&'static OptionValue> {
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// A string option.
+    pub fn str(&self, key: &str) -> Option<&'static str> {
+        match self.get(key)? {
+            OptionValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// An integer option.
+    pub fn int(&self, key: &str) -> Option<i64> {
+        match self.get(key)? {
+            OptionValue::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A float option (an integer literal counts).
+    pub fn float(&self, key: &str) -> Option<f64> {
+        match self.get(key)? {
+            OptionValue::Float(x) => Some(*x),
+            OptionValue::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    /// A boolean option.
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        match self.get(key)? {
+            OptionValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The strings of a list option (`scopes = ["a", "b"]`); a single string counts as a list of
+    /// one, anything else as empty.
+    pub fn strings(&self, key: &str) -> impl Iterator<Item = &'static str> + use<> {
+        let (items, single): (&'static [OptionValue], Option<&'static str>) = match self.get(key) {
+            Some(OptionValue::List(items)) => (items, None),
+            Some(OptionValue::Str(s)) => (&[], Some(s)),
+            _ => (&[], None),
+        };
+        single.into_iter().chain(items.iter().filter_map(|v| match v {
+            OptionValue::Str(s) => Some(*s),
+            _ => None,
+        }))
+    }
+
+    /// Every `(key, value)` pair, in the order written.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static OptionValue)> + use<> {
+        self.entries.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// True when the route gave this strategy no options.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Checks these options against what a strategy accepts; one message per problem.
+    pub(crate) fn check(&self, accepted: &[OptionSpec]) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, value) in self.iter() {
+            match accepted.iter().find(|spec| spec.name == key) {
+                None => {
+                    let names: Vec<_> = accepted.iter().map(|s| format!("`{}`", s.name)).collect();
+                    problems.push(if names.is_empty() {
+                        format!("unknown option `{key}`: this strategy takes no options")
+                    } else {
+                        format!("unknown option `{key}`; expected one of: {}", names.join(", "))
+                    });
+                }
+                Some(spec) if !value.fits(&spec.kind) => problems.push(format!(
+                    "option `{key}` must be {}, found {} `{value}`",
+                    spec.kind,
+                    value.kind_name()
+                )),
+                Some(_) => {}
+            }
+        }
+        problems
+    }
+}
+
+impl Default for StrategyOptions {
+    fn default() -> Self {
+        StrategyOptions::EMPTY
+    }
+}
+
+/// The type an option must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    /// A string literal.
+    Str,
+    /// An integer literal.
+    Int,
+    /// A float or integer literal.
+    Float,
+    /// `true` or `false`.
+    Bool,
+    /// A list whose items all have the inner kind.
+    List(&'static OptionKind),
+    /// Anything: the strategy checks it itself.
+    Any,
+}
+
+impl fmt::Display for OptionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionKind::Str => f.write_str("a string"),
+            OptionKind::Int => f.write_str("an integer"),
+            OptionKind::Float => f.write_str("a number"),
+            OptionKind::Bool => f.write_str("a bool"),
+            OptionKind::List(inner) => write!(f, "a list of {inner}"),
+            OptionKind::Any => f.write_str("any value"),
+        }
+    }
+}
+
+/// An option a strategy accepts: declared by [`crate::AuthenticationStrategy::accepted_options`],
+/// checked by [`crate::validate`].
+///
+/// ```
+/// use authn::{OptionKind, OptionSpec};
+/// const ACCEPTED: &[OptionSpec] = &[
+///     OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str)),
+///     OptionSpec::new("realm", OptionKind::Str),
+/// ];
+/// assert_eq!(ACCEPTED[0].name, "scopes");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// The key written in the attribute.
+    pub name: &'static str,
+    /// The type its value must have.
+    pub kind: OptionKind,
+}
+
+impl OptionSpec {
+    /// An accepted option.
+    pub const fn new(name: &'static str, kind: OptionKind) -> Self {
+        OptionSpec { name, kind }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static LIST: [OptionValue; 2] = [OptionValue::Str("a"), OptionValue::Int(3)];
+    static OPTS: StrategyOptions = StrategyOptions::new(&[
+        ("scopes", OptionValue::List(&LIST)),
+        ("realm", OptionValue::Str("r")),
+        ("n", OptionValue::Int(2)),
+        ("on", OptionValue::Bool(true)),
+    ]);
+
+    #[test]
+    fn typed_getters_match_only_their_kind() {
+        assert_eq!(OPTS.str("realm"), Some("r"));
+        assert_eq!(OPTS.str("n"), None);
+        assert_eq!(OPTS.int("n"), Some(2));
+        assert_eq!(OPTS.float("n"), Some(2.0));
+        assert_eq!(OPTS.bool("on"), Some(true));
+        assert_eq!(OPTS.strings("scopes").collect::<Vec<_>>(), ["a"]);
+        assert_eq!(OPTS.strings("realm").collect::<Vec<_>>(), ["r"]);
+        assert_eq!(OPTS.strings("none").count(), 0);
+        assert_eq!(OPTS.iter().count(), 4);
+    }
+
+    #[test]
+    fn check_reports_unknown_and_mistyped_options() {
+        let accepted = [
+            OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str)),
+            OptionSpec::new("realm", OptionKind::Str),
+            OptionSpec::new("n", OptionKind::Float),
+        ];
+        let problems = OPTS.check(&accepted);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("option `scopes` must be a list of a string"));
+        assert!(problems[1].contains("unknown option `on`; expected one of: `scopes`, `realm`, `n`"));
+        assert_eq!(OPTS.check(&[]).len(), 4);
+        assert!(StrategyOptions::EMPTY.check(&[]).is_empty());
+    }
+}

@@ -1,0 +1,92 @@
+//! The authenticated principal.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Who a strategy says the caller is: LoopBack's `UserProfile`, typed.
+///
+/// `id` is the principal id (LoopBack's `securityId`); `claims` holds everything else the
+/// strategy knows (roles, scopes, tenant...). The profile serializes flat, so a handler can ask
+/// for `CurrentUser<MyClaims>` with any `Deserialize` type whose fields are among these.
+///
+/// ```
+/// use authn::UserProfile;
+/// let p = UserProfile::new("42").with_name("Ada").with_email("ada@example.com").with_claim("role", "admin");
+/// let json = serde_json::to_value(&p).unwrap();
+/// assert_eq!(json, serde_json::json!({"id": "42", "name": "Ada", "email": "ada@example.com", "role": "admin"}));
+/// assert_eq!(p.claim("role").and_then(|v| v.as_str()), Some("admin"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserProfile {
+    /// The principal id.
+    pub id: String,
+    /// A display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// An email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Every other claim.
+    #[serde(flatten)]
+    pub claims: Map<String, Value>,
+}
+
+impl UserProfile {
+    /// A profile with just an id.
+    pub fn new(id: impl Into<String>) -> Self {
+        UserProfile { id: id.into(), name: None, email: None, claims: Map::new() }
+    }
+
+    /// Sets the name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the email.
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Adds a claim. The reserved keys `id`, `name` and `email` go to their fields instead, so
+    /// the flat form stays unambiguous.
+    pub fn with_claim(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        let key = key.into();
+        let value = value.into();
+        match key.as_str() {
+            "id" => self.id = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string()),
+            "name" => self.name = value.as_str().map(str::to_owned),
+            "email" => self.email = value.as_str().map(str::to_owned),
+            _ => {
+                self.claims.insert(key, value);
+            }
+        }
+        self
+    }
+
+    /// A claim other than id, name and email.
+    pub fn claim(&self, key: &str) -> Option<&Value> {
+        self.claims.get(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_claims_go_to_their_fields() {
+        let p = UserProfile::new("1").with_claim("id", 7).with_claim("email", "e@x").with_claim("k", true);
+        assert_eq!(p.id, "7");
+        assert_eq!(p.email.as_deref(), Some("e@x"));
+        assert_eq!(p.claims.len(), 1);
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let p = UserProfile::new("1").with_name("n").with_claim("scopes", vec!["a", "b"]);
+        let back: UserProfile = serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+    }
+}

@@ -1,0 +1,178 @@
+//! What each `#[authenticate]` handler requires, collected at link time: the input of the
+//! start-up check, of group deferral, and of the route report (and of OpenAPI later).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{LazyLock, OnceLock};
+
+use crate::{AuthFailure, AuthenticationStrategy, Location, StrategyOptions, registry};
+
+/// One strategy named by a route, with the options the route gave it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrategyUse {
+    /// The registered name.
+    pub name: &'static str,
+    /// The options written after it.
+    pub options: StrategyOptions,
+}
+
+impl StrategyUse {
+    /// A strategy without options.
+    pub const fn new(name: &'static str) -> Self {
+        StrategyUse { name, options: StrategyOptions::EMPTY }
+    }
+
+    /// A strategy with options.
+    pub const fn with_options(name: &'static str, options: StrategyOptions) -> Self {
+        StrategyUse { name, options }
+    }
+}
+
+impl From<&'static str> for StrategyUse {
+    fn from(name: &'static str) -> Self {
+        StrategyUse::new(name)
+    }
+}
+
+impl fmt::Display for StrategyUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.name)?;
+        if !self.options.is_empty() {
+            f.write_str("(")?;
+            for (i, (key, value)) in self.options.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{key} = {value}")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a route asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Requirement {
+    /// These strategies, tried in order.
+    Strategies(&'static [StrategyUse]),
+    /// No authentication, even inside a protected group (`#[authenticate(skip)]`).
+    Skip,
+}
+
+/// Whether and how the handler receives the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserParam {
+    /// No user parameter: authentication still required.
+    None,
+    /// `CurrentUser<..>`: authentication required.
+    Required,
+    /// `Option<CurrentUser<..>>`: anonymous requests run with `None`; bad credentials still fail.
+    Optional,
+}
+
+/// One annotated handler, as the macro describes it.
+pub struct RouteSpec {
+    /// The handler function's name (also the resource name the route macros give it).
+    pub handler: &'static str,
+    /// Where the handler is.
+    pub location: Location,
+    /// What it requires.
+    pub requirement: Requirement,
+    /// How it takes the user.
+    pub user: UserParam,
+    resolved: OnceLock<Result<Vec<&'static dyn AuthenticationStrategy>, AuthFailure>>,
+}
+
+impl RouteSpec {
+    /// Used by `#[authenticate]`.
+    pub const fn new(handler: &'static str, location: Location, requirement: Requirement, user: UserParam) -> Self {
+        RouteSpec { handler, location, requirement, user, resolved: OnceLock::new() }
+    }
+
+    /// The strategy names, in order (empty for `skip`).
+    pub fn strategies(&self) -> &'static [StrategyUse] {
+        match self.requirement {
+            Requirement::Strategies(uses) => uses,
+            Requirement::Skip => &[],
+        }
+    }
+
+    /// The route's strategies, looked up once for the life of the process.
+    pub(crate) fn resolved(&self) -> Result<&[&'static dyn AuthenticationStrategy], &AuthFailure> {
+        self.resolved
+            .get_or_init(|| registry().resolve(self.strategies()))
+            .as_ref()
+            .map(Vec::as_slice)
+    }
+}
+
+impl fmt::Debug for RouteSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteSpec")
+            .field("handler", &self.handler)
+            .field("location", &self.location)
+            .field("requirement", &self.requirement)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+impl fmt::Display for RouteSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}::{} ({}): ", self.location.module, self.handler, self.location)?;
+        match self.requirement {
+            Requirement::Skip => f.write_str("skip")?,
+            Requirement::Strategies(uses) => {
+                for (i, u) in uses.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{u}")?;
+                }
+            }
+        }
+        match self.user {
+            UserParam::None => Ok(()),
+            UserParam::Required => f.write_str(", user required"),
+            UserParam::Optional => f.write_str(", user optional"),
+        }
+    }
+}
+
+/// The link-time record of a [`RouteSpec`].
+#[derive(Debug)]
+pub struct RouteRegistration(pub &'static RouteSpec);
+
+inventory::collect!(RouteRegistration);
+
+static ROUTES: LazyLock<Vec<&'static RouteSpec>> = LazyLock::new(|| {
+    let mut routes: Vec<_> = inventory::iter::<RouteRegistration>.into_iter().map(|r| r.0).collect();
+    routes.sort_by_key(|r| (r.location.module, r.handler, r.location.file, r.location.line));
+    routes
+});
+
+static BY_NAME: LazyLock<HashMap<&'static str, Vec<&'static RouteSpec>>> = LazyLock::new(|| {
+    let mut map: HashMap<_, Vec<_>> = HashMap::new();
+    for route in ROUTES.iter() {
+        map.entry(route.handler).or_default().push(*route);
+    }
+    map
+});
+
+/// Every `#[authenticate]` handler in the binary, sorted by module and name: print it at start-up
+/// to see what each route requires.
+///
+/// ```
+/// for route in authn::routes() {
+///     println!("{route}"); // e.g. `app::todos::list (src/todos.rs:12): "jwt", user required`
+/// }
+/// ```
+pub fn routes() -> &'static [&'static RouteSpec] {
+    &ROUTES
+}
+
+/// The annotated handlers with this function name (the route macros' resource name).
+pub(crate) fn by_name(name: &str) -> &'static [&'static RouteSpec] {
+    BY_NAME.get(name).map(Vec::as_slice).unwrap_or(&[])
+}
