@@ -12,6 +12,8 @@
 //! | `config` | a user named by `web::Data<ConfigUser>` app data; 401 without it |
 //! | `claims` | a user with `{"id": "7", "role": "admin", "level": 3}` |
 
+pub mod http;
+
 use actix_web::{HttpRequest, web};
 use authn::{
     AuthError, AuthenticationStrategy, Challenge, OptionKind, OptionSpec, OptionValue, Outcome, Redirect,

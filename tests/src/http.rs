@@ -1,0 +1,55 @@
+//! Request helpers: run a request through a full actix `App` and read what came back.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::test::{TestRequest, call_service, read_body};
+
+/// Status, `WWW-Authenticate` lines, `Location` and body of a response.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub challenges: Vec<String>,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Answer {
+    /// The body as JSON (panics with the body when it is not JSON: a test failure).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    /// `error.message` of a LoopBack-style error body.
+    pub fn message(&self) -> String {
+        self.json()["error"]["message"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// `error.code` of a LoopBack-style error body.
+    pub fn code(&self) -> Option<String> {
+        self.json()["error"]["code"].as_str().map(str::to_owned)
+    }
+}
+
+/// Sends `request` through `app` and collects the answer.
+pub async fn send<S, B>(app: &S, request: TestRequest) -> Answer
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = call_service(app, request.to_request()).await;
+    let status = response.status().as_u16();
+    let challenges = response
+        .headers()
+        .get_all(header::WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap_or("<non-ascii>").to_owned())
+        .collect();
+    let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap_or_default().to_owned());
+    let body = String::from_utf8_lossy(&read_body(response).await).into_owned();
+    Answer { status, challenges, location, body }
+}
+
+/// A GET to `path`.
+pub fn get(path: &str) -> TestRequest {
+    TestRequest::get().uri(path)
+}
