@@ -201,7 +201,7 @@ fn rewrite(function: ItemFn, requirement: &Requirement, params: Vec<Param>, user
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
-        struct #marker;
+        #vis struct #marker;
 
         #strategies_const
 

@@ -5,7 +5,7 @@
 //! [`CurrentUser`], and authn runs the named strategies before anything else is extracted,
 //! injects the user, or answers 401 with a JSON body and a `WWW-Authenticate` challenge.
 //!
-//! ```
+//! ```standalone_crate
 //! use actix_web::{get, HttpRequest};
 //! use authn::{authenticate, strategy, AuthError, CurrentUser, Outcome, StrategyOptions, UserProfile};
 //!

@@ -214,8 +214,21 @@ impl fmt::Display for OptionKind {
             OptionKind::Int => f.write_str("an integer"),
             OptionKind::Float => f.write_str("a number"),
             OptionKind::Bool => f.write_str("a bool"),
-            OptionKind::List(inner) => write!(f, "a list of {inner}"),
+            OptionKind::List(inner) => write!(f, "a list of {}", inner.plural()),
             OptionKind::Any => f.write_str("any value"),
+        }
+    }
+}
+
+impl OptionKind {
+    fn plural(&self) -> &'static str {
+        match self {
+            OptionKind::Str => "strings",
+            OptionKind::Int => "integers",
+            OptionKind::Float => "numbers",
+            OptionKind::Bool => "bools",
+            OptionKind::List(_) => "lists",
+            OptionKind::Any => "values",
         }
     }
 }
@@ -280,7 +293,7 @@ mod tests {
         ];
         let problems = OPTS.check(&accepted);
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].contains("option `scopes` must be a list of a string"));
+        assert!(problems[0].contains("option `scopes` must be a list of strings"));
         assert!(problems[1].contains("unknown option `on`; expected one of: `scopes`, `realm`, `n`"));
         assert_eq!(OPTS.check(&[]).len(), 4);
         assert!(StrategyOptions::EMPTY.check(&[]).is_empty());

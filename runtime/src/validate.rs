@@ -40,7 +40,7 @@ impl std::error::Error for ConfigError {}
 /// handler and its file:line), and options a strategy does not accept. Call it first thing in
 /// `main`.
 ///
-/// ```
+/// ```standalone_crate
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     authn::validate()?;
 ///     // ... HttpServer::new(...).run()

@@ -1,0 +1,188 @@
+//! Group-level authentication on scopes and apps, and that it fails closed.
+
+use actix_web::test::init_service;
+use actix_web::{App, HttpResponse, get, web};
+use authn::{CurrentUser, Group, authenticate};
+use authn_tests::http::{get as get_req, send};
+
+/// Forgot its attribute: the group must protect it.
+#[get("/forgotten")]
+async fn forgotten() -> &'static str {
+    "secret"
+}
+
+#[get("/public")]
+#[authenticate(skip)]
+async fn public() -> &'static str {
+    "public"
+}
+
+/// Replaces the group's strategies.
+#[get("/token-only")]
+#[authenticate("token")]
+async fn token_only(user: CurrentUser) -> String {
+    format!("token:{}", user.id)
+}
+
+#[get("/optional")]
+#[authenticate("header")]
+async fn optional_in_group(user: Option<CurrentUser>) -> String {
+    user.map_or_else(|| "anonymous".to_owned(), |u| u.id.clone())
+}
+
+async fn unnamed_skip() -> &'static str {
+    "unnamed"
+}
+
+#[authenticate(skip)]
+async fn named_skip() -> &'static str {
+    "named"
+}
+
+mod elsewhere {
+    use authn::authenticate;
+
+    /// Shares its name with the unannotated handler registered below.
+    #[authenticate(skip)]
+    pub async fn collide() -> &'static str {
+        "annotated"
+    }
+}
+
+async fn collide() -> &'static str {
+    "unannotated secret"
+}
+
+macro_rules! app {
+    () => {
+        init_service(
+            App::new().service(public_outside).service(
+                web::scope("/api")
+                    .wrap(Group::new(["header"]))
+                    .service(forgotten)
+                    .service(public)
+                    .service(token_only)
+                    .service(optional_in_group)
+                    .service(web::resource("/unnamed").to(unnamed_skip))
+                    .service(web::resource("/named").name("named_skip").to(named_skip))
+                    .service(web::resource("/collide").name("collide").to(collide))
+                    .service(web::resource("/collide-ok").name("collide").to(elsewhere::collide)),
+            ),
+        )
+        .await
+    };
+}
+
+#[get("/outside")]
+async fn public_outside() -> &'static str {
+    "outside"
+}
+
+#[actix_rt::test]
+async fn a_handler_without_attribute_in_a_protected_group_is_protected() {
+    let app = app!();
+    let answer = send(&app, get_req("/api/forgotten")).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.code().as_deref(), Some("USER_PROFILE_NOT_FOUND"));
+    assert_eq!(answer.challenges, ["header"]);
+    let bad = send(&app, get_req("/api/forgotten").insert_header(("x-user", "!x"))).await;
+    assert_eq!(bad.message(), "Bad user header.");
+    let ok = send(&app, get_req("/api/forgotten").insert_header(("x-user", "ann"))).await;
+    assert_eq!((ok.status, ok.body.as_str()), (200, "secret"));
+}
+
+#[actix_rt::test]
+async fn routes_outside_the_group_are_untouched() {
+    let app = app!();
+    assert_eq!(send(&app, get_req("/outside")).await.body, "outside");
+}
+
+#[actix_rt::test]
+async fn skip_opts_a_handler_out_of_the_group() {
+    let app = app!();
+    let answer = send(&app, get_req("/api/public")).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, "public"));
+}
+
+#[actix_rt::test]
+async fn a_handler_attribute_replaces_the_groups_strategies() {
+    let app = app!();
+    // The group's strategy alone does not get in...
+    let answer = send(&app, get_req("/api/token-only").insert_header(("x-user", "ann"))).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.challenges, [r#"Token realm="tests""#]);
+    // ...the handler's does.
+    let answer = send(&app, get_req("/api/token-only").insert_header(("authorization", "Token ok-9"))).await;
+    assert_eq!(answer.body, "token:ok-9");
+}
+
+#[actix_rt::test]
+async fn an_optional_handler_in_a_group_stays_optional() {
+    let app = app!();
+    assert_eq!(send(&app, get_req("/api/optional")).await.body, "anonymous");
+}
+
+#[actix_rt::test]
+async fn unknown_paths_answer_404_before_401() {
+    let app = app!();
+    assert_eq!(send(&app, get_req("/api/nope")).await.status, 404);
+    assert_eq!(send(&app, get_req("/nope")).await.status, 404);
+}
+
+#[actix_rt::test]
+async fn hand_registered_resources_override_by_name_and_fail_closed_without_one() {
+    let app = app!();
+    assert_eq!(send(&app, get_req("/api/named")).await.body, "named");
+    // Unnamed: the group cannot see the handler's `skip`, so it protects the route.
+    assert_eq!(send(&app, get_req("/api/unnamed")).await.status, 401);
+    assert_eq!(send(&app, get_req("/api/unnamed").insert_header(("x-user", "a"))).await.body, "unnamed");
+}
+
+#[actix_rt::test]
+async fn an_unannotated_handler_sharing_an_annotated_name_never_leaks_its_response() {
+    let app = app!();
+    let answer = send(&app, get_req("/api/collide")).await;
+    assert_eq!(answer.status, 500);
+    assert_eq!(answer.code().as_deref(), Some("AUTHENTICATION_MISCONFIGURED"));
+    assert!(!answer.body.contains("secret"));
+    // The annotated one with the same name works.
+    assert_eq!(send(&app, get_req("/api/collide-ok")).await.body, "annotated");
+}
+
+#[actix_rt::test]
+async fn an_app_wide_default_protects_every_route() {
+    let app = init_service(App::new().wrap(Group::new(["header", "token"])).service(forgotten).service(public)).await;
+    let answer = send(&app, get_req("/forgotten")).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.challenges, ["header", r#"Token realm="tests""#]);
+    let ok = send(&app, get_req("/forgotten").insert_header(("authorization", "Token ok-1"))).await;
+    assert_eq!(ok.body, "secret");
+    assert_eq!(send(&app, get_req("/public")).await.body, "public");
+    assert_eq!(send(&app, get_req("/missing")).await.status, 404);
+}
+
+#[actix_rt::test]
+async fn a_group_with_an_unknown_strategy_fails_closed_with_500() {
+    let app = init_service(App::new().service(web::scope("/x").wrap(Group::new(["nope"])).service(forgotten))).await;
+    let answer = send(&app, get_req("/x/forgotten").insert_header(("x-user", "a"))).await;
+    assert_eq!(answer.status, 500);
+    assert_eq!(answer.code().as_deref(), Some("AUTHENTICATION_STRATEGY_NOT_FOUND"));
+    assert!(Group::try_new(["nope"]).is_err());
+    assert!(Group::try_new(Vec::<&'static str>::new()).is_err());
+    assert_eq!(Group::try_new(["header"]).unwrap().strategies().len(), 1);
+}
+
+#[actix_rt::test]
+async fn nested_groups_each_apply() {
+    let app = init_service(
+        App::new().service(
+            web::scope("/outer")
+                .wrap(Group::new(["header"]))
+                .service(web::scope("/inner").wrap(Group::new(["token"])).route("/x", web::get().to(HttpResponse::Ok))),
+        ),
+    )
+    .await;
+    assert_eq!(send(&app, get_req("/outer/inner/x").insert_header(("x-user", "a"))).await.status, 401);
+    let both = get_req("/outer/inner/x").insert_header(("x-user", "a")).insert_header(("authorization", "Token ok-2"));
+    assert_eq!(send(&app, both).await.status, 200);
+}
