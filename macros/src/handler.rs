@@ -197,6 +197,16 @@ fn rewrite(function: ItemFn, requirement: &Requirement, params: Vec<Param>, user
     let tys = params.iter().map(|p| &p.ty);
     let syn::Signature { constness, asyncness, unsafety, abi, fn_token, generics, output, .. } = &sig;
     let where_clause = &generics.where_clause;
+    // The parentheses and braces keep the user's spans, so the item's span is the user's and
+    // lints such as `dead_code` keep firing on it as on any handler.
+    let mut inputs = TokenStream::new();
+    sig.paren_token.surround(&mut inputs, |tokens| {
+        tokens.extend(quote!(#arg: ::authn::__private::Authenticated<#marker, (#(#tys,)*), #user_ty>));
+    });
+    let mut body = TokenStream::new();
+    block.brace_token.surround(&mut body, |tokens| {
+        tokens.extend(quote!(let (#user_pat, (#(#pats,)*)) = #arg.into_parts(); #block));
+    });
 
     quote! {
         #[doc(hidden)]
@@ -225,11 +235,6 @@ fn rewrite(function: ItemFn, requirement: &Requirement, params: Vec<Param>, user
         }
 
         #(#attrs)*
-        #vis #constness #asyncness #unsafety #abi #fn_token #name #generics (
-            #arg: ::authn::__private::Authenticated<#marker, (#(#tys,)*), #user_ty>
-        ) #output #where_clause {
-            let (#user_pat, (#(#pats,)*)) = #arg.into_parts();
-            #block
-        }
+        #vis #constness #asyncness #unsafety #abi #fn_token #name #generics #inputs #output #where_clause #body
     }
 }

@@ -19,7 +19,10 @@ struct Args {
 impl Parse for Args {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input.error("#[strategy] needs the name routes will use, e.g. `#[strategy(\"api-key\")]`"));
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "#[strategy] needs the name routes will use, e.g. `#[strategy(\"api-key\")]`",
+            ));
         }
         if !input.peek(LitStr) {
             return Err(input.error("expected the strategy name as a string literal, e.g. `#[strategy(\"api-key\")]`"));
@@ -95,7 +98,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     match (errors.finish(), expansion) {
         (Ok(()), Some(expansion)) => expansion,
-        (Err(error), _) => with_item(item, error),
+        (Err(error), Some(fallback)) => with_item(fallback, error),
+        (Err(error), None) => with_item(item, error),
         (Ok(()), None) => item,
     }
 }
@@ -160,7 +164,8 @@ fn expand_impl(mut block: ItemImpl, args: &Args, errors: &mut Errors) -> Option<
         }
     }
     if !errors.is_empty() {
-        return None;
+        // The rewritten impl without its registration: only our errors are reported.
+        return Some(quote!(#block));
     }
     let self_ty = &block.self_ty;
     let build = quote_spanned!(self_ty_span(self_ty)=> ::authn::__private::build_default::<#self_ty>);
@@ -194,14 +199,15 @@ fn box_async_method(method: &mut ImplItemFn, errors: &mut Errors) {
             return;
         }
     };
-    let output = match &sig.output {
-        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    let (output, output_span) = match &sig.output {
+        syn::ReturnType::Type(_, ty) => (quote!(#ty), first_token_span(ty)),
         syn::ReturnType::Default => {
             errors.spanned(sig.fn_token, "`authenticate` returns `Result<Outcome, AuthError>`");
             return;
         }
     };
     let lifetime = syn::Lifetime::new("'__authn", Span::mixed_site());
+    let boxed_output = quote_spanned!(output_span=> ::authn::__private::LocalBoxFuture<#lifetime, #output>);
     let (request_pat, options_pat) = (&request.pat, &options.pat);
     let request_ty = reference_with_lifetime(&request.ty, &lifetime);
     let options_ty = reference_with_lifetime(&options.ty, &lifetime);
@@ -221,11 +227,15 @@ fn box_async_method(method: &mut ImplItemFn, errors: &mut Errors) {
             &#lifetime self,
             #request_pat: #request_ty,
             #options_pat: #options_ty,
-        ) -> ::authn::__private::LocalBoxFuture<#lifetime, #output> {
+        ) -> #boxed_output {
             #boxed
         }
     };
     *method = rewritten;
+}
+
+fn first_token_span(tokens: &impl quote::ToTokens) -> Span {
+    quote!(#tokens).into_iter().next().map_or_else(Span::call_site, |t| t.span())
 }
 
 fn reference_with_lifetime(ty: &syn::Type, lifetime: &syn::Lifetime) -> TokenStream {
@@ -255,10 +265,10 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
         errors.spanned(&sig.generics, "a function strategy cannot be generic");
     }
     if !matches!(sig.inputs.len(), 1 | 2) {
-        errors.spanned(
-            &sig.inputs,
+        errors.push(syn::Error::new(
+            sig.paren_token.span.join(),
             "a function strategy takes `(request: &HttpRequest)` or `(request: &HttpRequest, options: &StrategyOptions)`",
-        );
+        ));
     }
     if !errors.is_empty() {
         return None;

@@ -1,0 +1,7 @@
+use authn::authenticate;
+
+#[authenticate("jwt")]
+#[authenticate("basic")]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("jwt", "basic", "jwt")]
+async fn handler() {}
+
+fn main() {}

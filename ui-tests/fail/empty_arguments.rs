@@ -1,0 +1,8 @@
+use authn::authenticate;
+
+#[authenticate()]
+async fn handler() -> &'static str {
+    "public by accident in LoopBack"
+}
+
+fn main() {}

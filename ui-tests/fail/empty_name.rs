@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("")]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("my jwt")]
+async fn handler() {}
+
+fn main() {}

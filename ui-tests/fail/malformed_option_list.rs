@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("jwt", scopes = ["read", write])]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("jwt", scopes = read_scopes())]
+async fn handler() {}
+
+fn main() {}

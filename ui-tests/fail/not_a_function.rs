@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("jwt")]
+struct Handler;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use authn::authenticate;
+
+#[authenticate("jwt")]
+fn handler() -> &'static str {
+    "sync"
+}
+
+fn main() {}

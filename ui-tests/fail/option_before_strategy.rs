@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate(scopes = ["read"], "jwt")]
+async fn handler() {}
+
+fn main() {}

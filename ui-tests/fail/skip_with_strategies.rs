@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("jwt", skip)]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use authn::{CurrentUser, authenticate};
+
+#[authenticate(skip)]
+async fn handler(user: CurrentUser) -> String {
+    user.id.clone()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use authn::{AuthError, Outcome, strategy};
+
+#[strategy("key")]
+async fn key() -> Result<Outcome, AuthError> {
+    Ok(Outcome::NoCredentials)
+}
+
+fn main() {}

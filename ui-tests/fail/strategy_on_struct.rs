@@ -1,0 +1,6 @@
+use authn::strategy;
+
+#[strategy("key")]
+struct Key;
+
+fn main() {}

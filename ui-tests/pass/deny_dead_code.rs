@@ -1,0 +1,19 @@
+#![deny(dead_code, unused)]
+
+use actix_web::{App, get, web};
+use authn::{CurrentUser, authenticate};
+
+#[get("/a")]
+#[authenticate("jwt")]
+async fn a(user: CurrentUser) -> String {
+    user.id.clone()
+}
+
+#[authenticate(skip)]
+async fn b() -> &'static str {
+    "b"
+}
+
+fn main() {
+    let _ = App::new().service(a).route("/b", web::get().to(b));
+}
