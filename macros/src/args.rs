@@ -58,10 +58,8 @@ impl Parse for Item {
 
 /// Parses and validates the attribute's arguments, reporting every mistake.
 pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
-    let items = match syn::parse::Parser::parse2(
-        syn::punctuated::Punctuated::<Item, Token![,]>::parse_terminated,
-        args,
-    ) {
+    let items = match syn::parse::Parser::parse2(syn::punctuated::Punctuated::<Item, Token![,]>::parse_terminated, args)
+    {
         Ok(items) => items,
         Err(error) => {
             errors.push(error);
@@ -82,7 +80,10 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
             Item::Option(key, value) => match strategies.last_mut() {
                 Some(strategy) => {
                     if strategy.options.iter().any(|(k, _)| *k == key) {
-                        errors.spanned(&key, format_args!("option `{key}` is given twice for {:?}", strategy.name.value()));
+                        errors.spanned(
+                            &key,
+                            format_args!("option `{key}` is given twice for {:?}", strategy.name.value()),
+                        );
                     }
                     strategy.options.push((key, value));
                 }

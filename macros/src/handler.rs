@@ -74,13 +74,12 @@ fn check_signature(function: &ItemFn, errors: &mut Errors) -> (Vec<Param>, Optio
     let mut user: Option<UserParam> = None;
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(receiver) => errors.spanned(
-                receiver,
-                "#[authenticate] handlers cannot take `self`: actix handlers are free functions",
-            ),
+            FnArg::Receiver(receiver) => errors
+                .spanned(receiver, "#[authenticate] handlers cannot take `self`: actix handlers are free functions"),
             FnArg::Typed(typed) => {
                 if let Some(attr) = typed.attrs.first() {
-                    errors.spanned(attr, "attributes on the parameters of an #[authenticate] handler are not supported");
+                    errors
+                        .spanned(attr, "attributes on the parameters of an #[authenticate] handler are not supported");
                 }
                 match user_kind(&typed.ty) {
                     Some(_) if user.is_some() => {
@@ -101,14 +100,12 @@ fn user_kind(ty: &Type) -> Option<UserKind> {
     if last.ident == "CurrentUser" {
         return Some(UserKind::Required);
     }
-    if last.ident == "Option" {
-        if let PathArguments::AngleBracketed(args) = &last.arguments {
-            if let Some(GenericArgument::Type(inner)) = args.args.first() {
-                if last_segment(inner).is_some_and(|s| s.ident == "CurrentUser") {
-                    return Some(UserKind::Optional);
-                }
-            }
-        }
+    if last.ident == "Option"
+        && let PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(GenericArgument::Type(inner)) = args.args.first()
+        && last_segment(inner).is_some_and(|s| s.ident == "CurrentUser")
+    {
+        return Some(UserKind::Optional);
     }
     None
 }

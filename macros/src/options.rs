@@ -42,7 +42,8 @@ impl Parse for Value {
                 )),
             };
         }
-        Err(input.error("expected an option value: a string, integer, float or bool literal, or a `[...]` list of them"))
+        Err(input
+            .error("expected an option value: a string, integer, float or bool literal, or a `[...]` list of them"))
     }
 }
 

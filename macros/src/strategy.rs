@@ -154,13 +154,17 @@ fn expand_impl(mut block: ItemImpl, args: &Args, errors: &mut Errors) -> Option<
         );
     }
     if !block.generics.params.is_empty() {
-        errors.spanned(&block.generics, "#[strategy] registers one concrete type; generic strategy impls cannot be built");
+        errors.spanned(
+            &block.generics,
+            "#[strategy] registers one concrete type; generic strategy impls cannot be built",
+        );
     }
     for item in &mut block.items {
-        if let ImplItem::Fn(method) = item {
-            if method.sig.ident == "authenticate" && method.sig.asyncness.is_some() {
-                box_async_method(method, errors);
-            }
+        if let ImplItem::Fn(method) = item
+            && method.sig.ident == "authenticate"
+            && method.sig.asyncness.is_some()
+        {
+            box_async_method(method, errors);
         }
     }
     if !errors.is_empty() {
@@ -192,10 +196,7 @@ fn box_async_method(method: &mut ImplItemFn, errors: &mut Errors) {
             (request, options)
         }
         _ => {
-            errors.spanned(
-                &sig.inputs,
-                "expected `(&self, request: &HttpRequest, options: &StrategyOptions)`",
-            );
+            errors.spanned(&sig.inputs, "expected `(&self, request: &HttpRequest, options: &StrategyOptions)`");
             return;
         }
     };
@@ -259,7 +260,10 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
         errors.spanned(sig.fn_token, "the `async` keyword is missing from the strategy function");
     }
     if let Some(receiver) = sig.receiver() {
-        errors.spanned(receiver, "a function strategy is a free function; implement `AuthenticationStrategy` for a type instead");
+        errors.spanned(
+            receiver,
+            "a function strategy is a free function; implement `AuthenticationStrategy` for a type instead",
+        );
     }
     if !sig.generics.params.is_empty() {
         errors.spanned(&sig.generics, "a function strategy cannot be generic");

@@ -75,7 +75,12 @@ pub(crate) async fn run(
             Ok(Outcome::NoCredentials) => challenges.push(default_challenge(req, used, *strategy)),
             Err(mut error) => {
                 challenges.push(error.take_challenge().unwrap_or_else(|| default_challenge(req, used, *strategy)));
-                tracing::debug!(strategy = used.name, status = error.status().as_u16(), message = error.message(), "strategy rejected the request");
+                tracing::debug!(
+                    strategy = used.name,
+                    status = error.status().as_u16(),
+                    message = error.message(),
+                    "strategy rejected the request"
+                );
                 if error.stops_chain() {
                     return Err(AuthFailure::rejected(error, challenges));
                 }

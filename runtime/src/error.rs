@@ -176,7 +176,8 @@ impl Redirect {
 /// Why a request was not let through: what the app's [`ErrorResponder`] receives.
 #[derive(Debug, Clone)]
 pub struct AuthFailure {
-    pub(crate) kind: FailureKind,
+    // Boxed: failures are the rare path, and `Result<_, AuthFailure>` stays small on the hot one.
+    pub(crate) kind: Box<FailureKind>,
     pub(crate) challenges: Vec<Challenge>,
 }
 
@@ -192,23 +193,23 @@ pub(crate) enum FailureKind {
 
 impl AuthFailure {
     pub(crate) fn rejected(error: AuthError, challenges: Vec<Challenge>) -> Self {
-        AuthFailure { kind: FailureKind::Rejected(error), challenges }
+        AuthFailure { kind: Box::new(FailureKind::Rejected(error)), challenges }
     }
 
     pub(crate) fn redirect(redirect: Redirect) -> Self {
-        AuthFailure { kind: FailureKind::Redirect(redirect), challenges: Vec::new() }
+        AuthFailure { kind: Box::new(FailureKind::Redirect(redirect)), challenges: Vec::new() }
     }
 
     pub(crate) fn misconfigured(message: impl Into<Cow<'static, str>>, code: &'static str) -> Self {
         AuthFailure {
-            kind: FailureKind::Misconfigured { message: message.into(), code },
+            kind: Box::new(FailureKind::Misconfigured { message: message.into(), code }),
             challenges: Vec::new(),
         }
     }
 
     /// The status of the response.
     pub fn status(&self) -> StatusCode {
-        match &self.kind {
+        match &*self.kind {
             FailureKind::Rejected(e) => e.status(),
             FailureKind::Redirect(r) => r.status(),
             FailureKind::Misconfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -217,7 +218,7 @@ impl AuthFailure {
 
     /// The message of the body (empty for a redirect).
     pub fn message(&self) -> &str {
-        match &self.kind {
+        match &*self.kind {
             FailureKind::Rejected(e) => e.message(),
             FailureKind::Redirect(_) => "",
             FailureKind::Misconfigured { message, .. } => message,
@@ -226,7 +227,7 @@ impl AuthFailure {
 
     /// The code of the body, if any.
     pub fn code(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             FailureKind::Rejected(e) => e.code(),
             FailureKind::Redirect(_) => None,
             FailureKind::Misconfigured { code, .. } => Some(code),
@@ -235,7 +236,7 @@ impl AuthFailure {
 
     /// The redirect, when a strategy asked for one.
     pub fn redirect_target(&self) -> Option<&Redirect> {
-        match &self.kind {
+        match &*self.kind {
             FailureKind::Redirect(r) => Some(r),
             _ => None,
         }
@@ -288,10 +289,10 @@ impl AuthFailure {
     }
 
     pub(crate) fn into_response(self, req: &HttpRequest) -> HttpResponse {
-        if self.redirect_target().is_none() {
-            if let Some(responder) = req.app_data::<ErrorResponder>() {
-                return (responder.0)(&self, req);
-            }
+        if self.redirect_target().is_none()
+            && let Some(responder) = req.app_data::<ErrorResponder>()
+        {
+            return (responder.0)(&self, req);
         }
         self.default_response()
     }
@@ -304,7 +305,7 @@ impl AuthFailure {
 
 impl fmt::Display for AuthFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &*self.kind {
             FailureKind::Redirect(r) => write!(f, "authentication redirect ({})", r.status().as_u16()),
             _ => write!(f, "authentication failed ({}): {}", self.status().as_u16(), self.message()),
         }

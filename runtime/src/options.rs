@@ -41,9 +41,7 @@ impl OptionValue {
             // An integer literal is a fine float: `ratio = 1` means 1.0.
             (OptionKind::Float, OptionValue::Float(_) | OptionValue::Int(_)) => true,
             (OptionKind::Bool, OptionValue::Bool(_)) => true,
-            (OptionKind::List(inner), OptionValue::List(items)) => {
-                items.iter().all(|item| item.fits(inner))
-            }
+            (OptionKind::List(inner), OptionValue::List(items)) => items.iter().all(|item| item.fits(inner)),
             _ => false,
         }
     }

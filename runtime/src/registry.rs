@@ -135,11 +135,7 @@ mod tests {
     }
 
     fn reg(name: &'static str, line: u32) -> StrategyRegistration {
-        StrategyRegistration {
-            name,
-            build: || Box::new(Fixed),
-            location: Location { module: "m", file: "f.rs", line },
-        }
+        StrategyRegistration { name, build: || Box::new(Fixed), location: Location { module: "m", file: "f.rs", line } }
     }
 
     #[test]

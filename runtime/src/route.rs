@@ -100,10 +100,7 @@ impl RouteSpec {
 
     /// The route's strategies, looked up once for the life of the process.
     pub(crate) fn resolved(&self) -> Result<&[&'static dyn AuthenticationStrategy], &AuthFailure> {
-        self.resolved
-            .get_or_init(|| registry().resolve(self.strategies()))
-            .as_ref()
-            .map(Vec::as_slice)
+        self.resolved.get_or_init(|| registry().resolve(self.strategies())).as_ref().map(Vec::as_slice)
     }
 }
 

@@ -22,13 +22,11 @@ fn post_head(length: usize, user: Option<&str>) -> String {
 
 #[actix_rt::test]
 async fn an_unauthenticated_10_mb_post_is_answered_401_without_reading_the_body() {
-    let server = HttpServer::new(|| {
-        App::new().app_data(web::PayloadConfig::new(64 * 1024 * 1024)).service(upload)
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .unwrap();
+    let server = HttpServer::new(|| App::new().app_data(web::PayloadConfig::new(64 * 1024 * 1024)).service(upload))
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .unwrap();
     let address = server.addrs()[0];
     let server = server.run();
     let handle = server.handle();

@@ -174,14 +174,13 @@ async fn a_group_with_an_unknown_strategy_fails_closed_with_500() {
 
 #[actix_rt::test]
 async fn nested_groups_each_apply() {
-    let app = init_service(
-        App::new().service(
-            web::scope("/outer")
-                .wrap(Group::new(["header"]))
-                .service(web::scope("/inner").wrap(Group::new(["token"])).route("/x", web::get().to(HttpResponse::Ok))),
-        ),
-    )
-    .await;
+    let app =
+        init_service(
+            App::new().service(web::scope("/outer").wrap(Group::new(["header"])).service(
+                web::scope("/inner").wrap(Group::new(["token"])).route("/x", web::get().to(HttpResponse::Ok)),
+            )),
+        )
+        .await;
     assert_eq!(send(&app, get_req("/outer/inner/x").insert_header(("x-user", "a"))).await.status, 401);
     let both = get_req("/outer/inner/x").insert_header(("x-user", "a")).insert_header(("authorization", "Token ok-2"));
     assert_eq!(send(&app, both).await.status, 200);

@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, HttpRequest, HttpResponse, Responder, get, post, route, web};
 use authn::{Authentication, CurrentUser, ErrorResponder, UserProfile, authenticate};
-use authn_tests::http::{get as get_req, send};
 use authn_tests::ConfigUser;
+use authn_tests::http::{get as get_req, send};
 use serde::Deserialize;
 
 #[get("/single")]
@@ -42,7 +42,7 @@ impl Greeting for Hello {
 }
 
 #[authenticate("header")]
-async fn generic<G: Greeting>(user: CurrentUser) -> String
+async fn generic<G>(user: CurrentUser) -> String
 where
     G: Greeting,
 {
@@ -252,7 +252,9 @@ async fn bad_credentials_answer_the_strategy_error() {
 #[actix_rt::test]
 async fn works_above_and_below_route_macros_and_by_hand() {
     let app = app!();
-    for (path, expected) in [("/above", "above:u"), ("/routed", "routed:u"), ("/by-hand", "/by-hand:u"), ("/generic", "hello u")] {
+    for (path, expected) in
+        [("/above", "above:u"), ("/routed", "routed:u"), ("/by-hand", "/by-hand:u"), ("/generic", "hello u")]
+    {
         let answer = send(&app, get_req(path).insert_header(("x-user", "u"))).await;
         assert_eq!((answer.status, answer.body.as_str()), (200, expected), "{path}");
         let anonymous = send(&app, get_req(path)).await;
@@ -272,7 +274,8 @@ async fn other_extractors_keep_working_in_any_position() {
     let answer = send(&app, request).await;
     assert_eq!((answer.status, answer.body.as_str()), (201, "groceries/2/ada/configured/milk"));
 
-    let request = TestRequest::post().uri("/mut?page=5").insert_header(("x-user", "a")).set_json(NewTodo { title: "x".into() });
+    let request =
+        TestRequest::post().uri("/mut?page=5").insert_header(("x-user", "a")).set_json(NewTodo { title: "x".into() });
     assert_eq!(send(&app, request).await.body, "x!5");
 }
 

@@ -51,14 +51,13 @@ fn validate_reports_every_problem_at_once() {
     let problems = error.problems();
     assert_eq!(problems.len(), 5, "{error}");
     let file = file!();
-    assert!(
-        problems[0].starts_with(&format!("strategy 'twice' is registered twice: at {file}:")),
-        "{}",
-        problems[0]
-    );
+    assert!(problems[0].starts_with(&format!("strategy 'twice' is registered twice: at {file}:")), "{}", problems[0]);
     assert!(problems[0].contains("(validate)") && problems[0].contains("(validate::again)"), "{}", problems[0]);
     assert!(problems[1].starts_with("handler `validate::bad_options` at "), "{}", problems[1]);
-    assert!(problems[1].ends_with("strategy 'options': option `scopes` must be a list of strings, found string `\"not-a-list\"`"));
+    assert!(
+        problems[1]
+            .ends_with("strategy 'options': option `scopes` must be a list of strings, found string `\"not-a-list\"`")
+    );
     assert!(problems[2].ends_with(
         "strategy 'options': unknown option `colour`; expected one of: `scopes`, `level`, `ratio`, `strict`, `realm`"
     ));
