@@ -146,3 +146,61 @@ async fn config(request: &HttpRequest) -> Result<Outcome, AuthError> {
 async fn claims(_request: &HttpRequest) -> Result<Outcome, AuthError> {
     Ok(Outcome::User(UserProfile::new("7").with_claim("role", "admin").with_claim("level", 3)))
 }
+
+/// App data the `rec-*` strategies append their names to: shows which strategies ran, in order.
+#[derive(Default)]
+pub struct Calls(pub std::sync::Mutex<Vec<&'static str>>);
+
+impl Calls {
+    /// The names recorded so far.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+fn record(request: &HttpRequest, name: &'static str) {
+    if let Some(calls) = request.app_data::<web::Data<Calls>>()
+        && let Ok(mut calls) = calls.0.lock()
+    {
+        calls.push(name);
+    }
+}
+
+/// How many times `rec-a` was built: strategies are built once per process.
+pub static REC_A_BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Records its call, then "no credentials".
+pub struct RecA;
+
+impl Default for RecA {
+    fn default() -> Self {
+        REC_A_BUILDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        RecA
+    }
+}
+
+#[strategy("rec-a")]
+impl AuthenticationStrategy for RecA {
+    async fn authenticate(&self, request: &HttpRequest, _options: &StrategyOptions) -> Result<Outcome, AuthError> {
+        record(request, "rec-a");
+        Ok(Outcome::NoCredentials)
+    }
+}
+
+#[strategy("rec-b")]
+async fn rec_b(request: &HttpRequest) -> Result<Outcome, AuthError> {
+    record(request, "rec-b");
+    Ok(Outcome::User(UserProfile::new("b")))
+}
+
+#[strategy("rec-c")]
+async fn rec_c(request: &HttpRequest) -> Result<Outcome, AuthError> {
+    record(request, "rec-c");
+    Ok(Outcome::User(UserProfile::new("c")))
+}
+
+#[strategy("rec-fail")]
+async fn rec_fail(request: &HttpRequest) -> Result<Outcome, AuthError> {
+    record(request, "rec-fail");
+    Err(AuthError::unauthorized("rec-fail failed."))
+}
