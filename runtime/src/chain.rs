@@ -43,6 +43,10 @@ impl Authentication {
         &self.profile
     }
 
+    pub(crate) fn shared_profile(&self) -> &Arc<UserProfile> {
+        &self.profile
+    }
+
     /// The strategy that authenticated the caller.
     pub fn strategy(&self) -> &'static str {
         self.strategy
@@ -62,7 +66,8 @@ pub(crate) async fn run(
     anonymous_ok: bool,
 ) -> Result<Option<Authentication>, AuthFailure> {
     debug_assert_eq!(uses.len(), strategies.len());
-    let mut challenges = Vec::with_capacity(uses.len());
+    // Allocated on the first failure only: the success path stays allocation-light.
+    let mut challenges = Vec::new();
     let mut first_error: Option<AuthError> = None;
     for (used, strategy) in uses.iter().zip(strategies) {
         match strategy.authenticate(req, &used.options).await {

@@ -9,6 +9,7 @@
 use std::any::Any;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -154,15 +155,22 @@ impl<U: FromProfile> UserSlot for Option<CurrentUser<U>> {
 ///     }
 /// }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CurrentUser<U = UserProfile> {
-    user: U,
+    // Shared with the request's `Authentication` when `U` is the profile itself: no copy.
+    user: Arc<U>,
     authentication: Authentication,
+}
+
+impl<U> Clone for CurrentUser<U> {
+    fn clone(&self) -> Self {
+        CurrentUser { user: Arc::clone(&self.user), authentication: self.authentication.clone() }
+    }
 }
 
 impl<U: FromProfile> CurrentUser<U> {
     fn build(auth: &Authentication) -> Result<Self, AuthFailure> {
-        let user = U::from_profile(auth.profile()).map_err(|error| {
+        let user = U::from_shared_profile(auth.shared_profile()).map_err(|error| {
             // The reason names the user's fields, which is for the log, not for the client.
             tracing::warn!(strategy = auth.strategy(), %error, "authenticated profile does not fit the handler's user type");
             AuthFailure::rejected(
@@ -176,8 +184,16 @@ impl<U: FromProfile> CurrentUser<U> {
 }
 
 impl<U> CurrentUser<U> {
-    /// The user, by value.
-    pub fn into_inner(self) -> U {
+    /// The user, by value (a copy when the request still shares it).
+    pub fn into_inner(self) -> U
+    where
+        U: Clone,
+    {
+        Arc::try_unwrap(self.user).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    /// The user, shared.
+    pub fn into_shared(self) -> Arc<U> {
         self.user
     }
 
@@ -201,22 +217,24 @@ impl<U> Deref for CurrentUser<U> {
 
 /// Builds a handler's user type from the profile: any `DeserializeOwned` type, with the
 /// profile's flat JSON form (`id`, `name`, `email`, then every claim) as input.
-pub trait FromProfile: Sized + 'static {
+pub trait FromProfile: Sized + Send + Sync + 'static {
     /// The conversion.
     fn from_profile(profile: &UserProfile) -> Result<Self, serde_json::Error>;
+
+    /// The conversion from the request's shared profile; `UserProfile` itself is shared, not
+    /// copied.
+    fn from_shared_profile(profile: &Arc<UserProfile>) -> Result<Arc<Self>, serde_json::Error> {
+        let shared: Arc<dyn Any + Send + Sync> = Arc::clone(profile) as _;
+        match shared.downcast::<Self>() {
+            Ok(same) => Ok(same),
+            Err(_) => Self::from_profile(profile).map(Arc::new),
+        }
+    }
 }
 
-impl<T: DeserializeOwned + 'static> FromProfile for T {
+impl<T: DeserializeOwned + Send + Sync + 'static> FromProfile for T {
     fn from_profile(profile: &UserProfile) -> Result<Self, serde_json::Error> {
-        // The common case, `CurrentUser<UserProfile>`, is a clone, not a JSON round trip.
-        let mut slot: Option<T> = None;
-        if let Some(same) = (&mut slot as &mut dyn Any).downcast_mut::<Option<UserProfile>>() {
-            *same = Some(profile.clone());
-        }
-        match slot {
-            Some(user) => Ok(user),
-            None => serde_json::from_value(serde_json::to_value(profile)?),
-        }
+        serde_json::from_value(serde_json::to_value(profile)?)
     }
 }
 

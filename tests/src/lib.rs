@@ -204,3 +204,9 @@ async fn rec_fail(request: &HttpRequest) -> Result<Outcome, AuthError> {
     record(request, "rec-fail");
     Err(AuthError::unauthorized("rec-fail failed."))
 }
+
+/// The cheapest strategy that authenticates: the benchmarks' no-op.
+#[strategy("noop")]
+async fn noop(_request: &HttpRequest) -> Result<Outcome, AuthError> {
+    Ok(Outcome::User(UserProfile::new("u")))
+}

@@ -172,8 +172,11 @@ async fn admin_health() -> &'static str {
 /// Mounts the API; `keys` is the app's key table.
 pub fn configure(keys: web::Data<ApiKeys>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(keys).service(ping).service(who_am_i).service(hello).service(create_note).service(
-            web::scope("/admin").wrap(Group::new(["api-key"])).service(stats).service(admin_health),
-        );
+        cfg.app_data(keys)
+            .service(ping)
+            .service(who_am_i)
+            .service(hello)
+            .service(create_note)
+            .service(web::scope("/admin").wrap(Group::new(["api-key"])).service(stats).service(admin_health));
     }
 }

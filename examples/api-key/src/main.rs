@@ -10,7 +10,9 @@ const DEMO_KEYS: &str = "demo-key-0123456789=demo:notes:read,notes:write;reader-
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
 
     // Every misconfiguration the compiler could not see, before a single request is served.
     authn::validate()?;

@@ -8,20 +8,18 @@ const WRITER: &str = "writer-key-0123456789";
 const READER: &str = "reader-key-0123456789";
 
 fn keys() -> web::Data<ApiKeys> {
-    web::Data::new(
-        ApiKeys::default().with_key(WRITER, "writer", &["notes:read", "notes:write"]).with_key(READER, "reader", &["notes:read"]),
-    )
+    web::Data::new(ApiKeys::default().with_key(WRITER, "writer", &["notes:read", "notes:write"]).with_key(
+        READER,
+        "reader",
+        &["notes:read"],
+    ))
 }
 
 async fn call(request: TestRequest) -> (u16, Vec<String>, String) {
     let app = init_service(App::new().configure(configure(keys()))).await;
     let response = call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();
-    let challenges = response
-        .headers()
-        .get_all("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let challenges = response.headers().get_all("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).collect();
     (status, challenges, String::from_utf8(read_body(response).await.to_vec()).unwrap())
 }
 
@@ -41,7 +39,8 @@ async fn who_am_i_needs_a_valid_key() {
     assert_eq!(challenges, [r#"ApiKey realm="api-key-example""#]);
     assert!(body.contains("USER_PROFILE_NOT_FOUND"));
 
-    let (status, challenges, body) = call(TestRequest::get().uri("/whoAmI").insert_header(("x-api-key", "guess"))).await;
+    let (status, challenges, body) =
+        call(TestRequest::get().uri("/whoAmI").insert_header(("x-api-key", "guess"))).await;
     assert_eq!(status, 401);
     assert_eq!(challenges, [r#"ApiKey realm="api-key-example", error="invalid_token""#]);
     assert!(body.contains("INVALID_API_KEY") && !body.contains("guess"), "{body}");
