@@ -87,3 +87,8 @@ pub mod __private {
         Box::new(T::default())
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
