@@ -38,6 +38,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let (params, user) = check_signature(&function, &mut errors);
+    let routes = route_bindings(&function);
     if let (Some(Requirement::Skip), Some(user)) = (&requirement, &user) {
         errors.spanned(
             &user.ty,
@@ -45,7 +46,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         );
     }
     match (errors.finish(), requirement) {
-        (Ok(()), Some(requirement)) => rewrite(function, &requirement, params, user),
+        (Ok(()), Some(requirement)) => rewrite(function, &requirement, params, user, &routes),
         (Err(error), _) => with_item(item, error),
         // `args::parse` returns `None` only after pushing an error.
         (Ok(()), None) => item,
@@ -94,6 +95,43 @@ fn check_signature(function: &ItemFn, errors: &mut Errors) -> (Vec<Param>, Optio
     (params, user)
 }
 
+const METHOD_MACROS: [&str; 9] = ["get", "post", "put", "delete", "head", "connect", "options", "trace", "patch"];
+
+/// The `(METHOD, "/path")` pairs of actix route macros written *below* this attribute (still
+/// on the function when we run). Groups need them to let a handler override them soundly;
+/// macros that already ran (above us) leave nothing to read, and the route stays unknown.
+fn route_bindings(function: &ItemFn) -> Vec<(String, syn::LitStr)> {
+    let mut bindings = Vec::new();
+    for attr in &function.attrs {
+        let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else { continue };
+        if METHOD_MACROS.contains(&name.as_str()) {
+            if let Ok(path) = attr.parse_args_with(|input: syn::parse::ParseStream| {
+                let path: syn::LitStr = input.parse()?;
+                input.parse::<TokenStream>()?;
+                Ok(path)
+            }) {
+                bindings.push((name.to_ascii_uppercase(), path));
+            }
+        } else if name == "route" {
+            let _ = attr.parse_args_with(|input: syn::parse::ParseStream| {
+                let path: syn::LitStr = input.parse()?;
+                while input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
+                    let key: syn::Ident = input.parse()?;
+                    input.parse::<syn::Token![=]>()?;
+                    if key == "method" {
+                        let method: syn::LitStr = input.parse()?;
+                        bindings.push((method.value().to_ascii_uppercase(), path.clone()));
+                    } else {
+                        input.parse::<syn::Expr>()?;
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
+    bindings
+}
+
 /// `CurrentUser<..>` (any path ending so) or `Option<CurrentUser<..>>`.
 fn user_kind(ty: &Type) -> Option<UserKind> {
     let last = last_segment(ty)?;
@@ -134,7 +172,13 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
 //         let (user, (id, db)) = __authn_args.into_parts();
 //         { body }
 //     }
-fn rewrite(function: ItemFn, requirement: &Requirement, params: Vec<Param>, user: Option<UserParam>) -> TokenStream {
+fn rewrite(
+    function: ItemFn,
+    requirement: &Requirement,
+    params: Vec<Param>,
+    user: Option<UserParam>,
+    routes: &[(String, syn::LitStr)],
+) -> TokenStream {
     let ItemFn { attrs, vis, sig, block } = function;
     let name = &sig.ident;
     let name_str = name.to_string();
@@ -190,6 +234,8 @@ fn rewrite(function: ItemFn, requirement: &Requirement, params: Vec<Param>, user
             line: ::authn::__private::core::line!(),
         }
     };
+    let routes =
+        routes.iter().map(|(method, path)| quote!(::authn::__private::RouteBinding { method: #method, path: #path }));
     let pats = params.iter().map(|p| &p.pat);
     let tys = params.iter().map(|p| &p.ty);
     let syn::Signature { constness, asyncness, unsafety, abi, fn_token, generics, output, .. } = &sig;
@@ -219,6 +265,7 @@ fn rewrite(function: ItemFn, requirement: &Requirement, params: Vec<Param>, user
             #location,
             #requirement_tokens,
             ::authn::__private::UserParam::#user_kind,
+            &[#(#routes),*],
         );
 
         impl ::authn::__private::RouteMarker for #marker {

@@ -69,7 +69,14 @@ where
 /// Applies a handler's requirement, taking over from a protected group when the group deferred
 /// to the handler.
 async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option<Authentication>, AuthFailure> {
-    GroupContext::claim(req);
+    if !GroupContext::claim(req) && spec.first_warning() {
+        tracing::warn!(
+            handler = spec.handler,
+            location = %spec.location,
+            "an authentication group applied its own strategies before this handler's #[authenticate]; \
+             write #[authenticate] above the route macro so the group can see the override"
+        );
+    }
     match spec.requirement {
         Requirement::Skip => Ok(None),
         Requirement::Strategies(uses) => {

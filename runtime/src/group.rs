@@ -2,11 +2,12 @@
 //! for an actix `Scope` or a whole `App`.
 //!
 //! actix middleware runs before routing and cannot see the handler, so the group decides from
-//! the resource the path resolves to (`HttpRequest::match_name`, which the route macros set to
-//! the handler's function name):
-//! - the resource is named after an `#[authenticate]` handler → the handler's own requirement
-//!   applies (its strategies, or `skip`); the group only checks afterwards that the handler did
-//!   take over;
+//! what it can see: the resource the path resolves to (`match_name`, which the route macros set
+//! to the handler's function name), its full pattern and the request's method:
+//! - they identify exactly one `#[authenticate]` handler whose own route (read from the route
+//!   macro below the attribute) has this method and a path ending the pattern → the handler's
+//!   own requirement applies (its strategies, or `skip`); the group checks afterwards that the
+//!   handler did take over;
 //! - anything else → the group's strategies run here, before the handler and before its body is
 //!   read. A handler that forgot its attribute is therefore protected: the group fails closed.
 //!
@@ -25,15 +26,17 @@ use actix_web::{HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use crate::error::AUTHENTICATION_MISCONFIGURED;
-use crate::{AuthFailure, AuthenticationStrategy, StrategyUse, chain, registry, route};
+use crate::route::{self, RouteSpec};
+use crate::{AuthFailure, AuthenticationStrategy, StrategyUse, chain, registry};
 
 /// Protects every route of a scope or app with default strategies.
 ///
 /// Handlers inside keep their own `#[authenticate(...)]` (which replaces the group's strategies)
 /// or `#[authenticate(skip)]` (which opts out); handlers without the attribute get the group's.
-/// Overrides are found by resource name: the route macros name resources after their functions;
-/// name hand-registered resources the same way (`web::resource("/x").name("handler")`), or the
-/// group's strategies apply to them as well.
+/// For the group to see an override, write `#[authenticate]` *above* the route macro
+/// (`#[get("/x")]`): it reads the method and path there. An override the group cannot see (the
+/// attribute below the route macro, a hand-registered resource) fails closed: the group's
+/// strategies apply too, and a warning names the handler.
 ///
 /// ```
 /// use actix_web::{get, web, App, HttpResponse};
@@ -42,8 +45,8 @@ use crate::{AuthFailure, AuthenticationStrategy, StrategyUse, chain, registry, r
 /// #[get("/todos")]
 /// async fn list() -> HttpResponse { HttpResponse::Ok().finish() } // protected by the group
 ///
-/// #[get("/ping")]
 /// #[authenticate(skip)]
+/// #[get("/ping")]
 /// async fn ping() -> &'static str { "pong" } // public
 ///
 /// let app = App::new().service(web::scope("/api").wrap(Group::new(["jwt"])).service(list).service(ping));
@@ -151,10 +154,10 @@ where
             if req.match_pattern().is_none() {
                 return service.call(req).await.map(ServiceResponse::map_into_left_body);
             }
-            let handler = req.match_name().filter(|name| !route::by_name(name).is_empty()).map(str::to_owned);
-            if let Some(handler) = handler {
-                return defer_to_handler(&service, req, &handler).await;
+            if let Some(handler) = deferring_handler(&req) {
+                return defer_to_handler(&service, req, handler).await;
             }
+            req.extensions_mut().insert(Rc::new(GroupContext { deferred: false, claimed: Cell::new(false) }));
             let strategies = match &group.inner.strategies {
                 Ok(strategies) => strategies,
                 Err(failure) => return Ok(reject(req, failure.clone())),
@@ -167,6 +170,25 @@ where
     }
 }
 
+/// The annotated handler actix will route this request to, if that is certain.
+///
+/// Before routing, `match_name()` gives the first resource whose path matches, ignoring method
+/// guards; so the name alone could pick an annotated GET handler for a POST that actix will
+/// route to an unannotated one. Deferring therefore also needs the handler's own route (method
+/// and path, read by `#[authenticate]` from the route macro below it) to match the request.
+/// Anything less certain keeps the group's strategies: it fails closed.
+fn deferring_handler(req: &ServiceRequest) -> Option<&'static RouteSpec> {
+    let name = req.match_name()?;
+    let pattern = req.match_pattern()?;
+    let method = req.method().as_str();
+    let mut candidates = route::by_name(name).iter().filter(|spec| spec.binds(method, &pattern));
+    let spec = candidates.next()?;
+    match candidates.next() {
+        None => Some(spec),
+        Some(_) => None,
+    }
+}
+
 fn reject<B>(req: ServiceRequest, failure: AuthFailure) -> ServiceResponse<EitherBody<B>> {
     let response = failure.into_response(req.request());
     req.into_response(response).map_into_right_body()
@@ -176,24 +198,26 @@ fn reject<B>(req: ServiceRequest, failure: AuthFailure) -> ServiceResponse<Eithe
 async fn defer_to_handler<S, B>(
     service: &S,
     req: ServiceRequest,
-    handler: &str,
+    handler: &'static RouteSpec,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
-    let context = Rc::new(GroupContext { claimed: Cell::new(false) });
+    let context = Rc::new(GroupContext { deferred: true, claimed: Cell::new(false) });
     req.extensions_mut().insert(Rc::clone(&context));
     let response = service.call(req).await?;
     let routed_to_nothing = matches!(response.status(), StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED);
     if context.claimed.get() || routed_to_nothing {
         return Ok(response.map_into_left_body());
     }
-    // A resource named like an annotated handler was served by a handler that is not
-    // annotated (two handlers share a name). Its response must not reach the client.
+    // Defence in depth: the route looked like the annotated handler's, but another handler
+    // served it (two handlers share a name, method and path suffix). Its response must not
+    // reach the client.
     tracing::error!(
-        resource = handler,
-        "a resource in an authentication group is named after an #[authenticate] handler but was served by \
-         another handler; name resources uniquely"
+        handler = handler.handler,
+        location = %handler.location,
+        "a route in an authentication group was deferred to an #[authenticate] handler but served by another \
+         handler; give the handlers distinct names"
     );
     let failure = AuthFailure::misconfigured(
         "The handler of this route did not authenticate the request.",
@@ -204,16 +228,22 @@ where
     Ok(ServiceResponse::new(request, response).map_into_right_body())
 }
 
-/// Left in the request by a group that deferred to the handler.
+/// Left in the request by a group: whether it deferred to the handler or authenticated itself.
 pub(crate) struct GroupContext {
+    deferred: bool,
     claimed: Cell<bool>,
 }
 
 impl GroupContext {
-    /// Called by an `#[authenticate]` handler: it is taking over authentication.
-    pub(crate) fn claim(req: &HttpRequest) {
-        if let Some(context) = req.extensions().get::<Rc<GroupContext>>() {
-            context.claimed.set(true);
+    /// Called by an `#[authenticate]` handler taking over authentication. Returns false when a
+    /// group already applied its own strategies (it could not see this handler's route).
+    pub(crate) fn claim(req: &HttpRequest) -> bool {
+        match req.extensions().get::<Rc<GroupContext>>() {
+            Some(context) => {
+                context.claimed.set(true);
+                context.deferred
+            }
+            None => true,
         }
     }
 }

@@ -63,7 +63,7 @@ pub use group::{Group, GroupMiddleware};
 pub use options::{OptionKind, OptionSpec, OptionValue, StrategyOptions};
 pub use profile::UserProfile;
 pub use registry::{Duplicate, Registry, registry};
-pub use route::{Requirement, RouteSpec, StrategyUse, UserParam, routes};
+pub use route::{Requirement, RouteBinding, RouteSpec, StrategyUse, UserParam, routes};
 pub use strategy::{AuthenticationStrategy, Location, Outcome, StrategyFuture, StrategyRegistration};
 pub use validate::{ConfigError, validate};
 
@@ -71,7 +71,7 @@ pub use validate::{ConfigError, validate};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::extract::{Authenticated, RouteMarker};
-    pub use crate::route::{Requirement, RouteRegistration, RouteSpec, StrategyUse, UserParam};
+    pub use crate::route::{Requirement, RouteBinding, RouteRegistration, RouteSpec, StrategyUse, UserParam};
     pub use crate::{
         AuthenticationStrategy, Location, OptionKind, OptionSpec, OptionValue, StrategyFuture, StrategyOptions,
         StrategyRegistration,

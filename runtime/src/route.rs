@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
 use crate::{AuthFailure, AuthenticationStrategy, Location, StrategyOptions, registry};
@@ -71,6 +72,16 @@ pub enum UserParam {
     Optional,
 }
 
+/// A method and path an actix route macro binds the handler to, when `#[authenticate]` was
+/// written above that macro and could read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteBinding {
+    /// `GET`, `POST`, ...
+    pub method: &'static str,
+    /// The path as written in the macro, relative to any enclosing scope.
+    pub path: &'static str,
+}
+
 /// One annotated handler, as the macro describes it.
 pub struct RouteSpec {
     /// The handler function's name (also the resource name the route macros give it).
@@ -81,13 +92,40 @@ pub struct RouteSpec {
     pub requirement: Requirement,
     /// How it takes the user.
     pub user: UserParam,
+    /// The methods and paths of the route macros below the attribute; empty when unknown.
+    pub routes: &'static [RouteBinding],
     resolved: OnceLock<Result<Vec<&'static dyn AuthenticationStrategy>, AuthFailure>>,
+    warned: AtomicBool,
 }
 
 impl RouteSpec {
     /// Used by `#[authenticate]`.
-    pub const fn new(handler: &'static str, location: Location, requirement: Requirement, user: UserParam) -> Self {
-        RouteSpec { handler, location, requirement, user, resolved: OnceLock::new() }
+    pub const fn new(
+        handler: &'static str,
+        location: Location,
+        requirement: Requirement,
+        user: UserParam,
+        routes: &'static [RouteBinding],
+    ) -> Self {
+        RouteSpec {
+            handler,
+            location,
+            requirement,
+            user,
+            routes,
+            resolved: OnceLock::new(),
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether this handler answers `method` on a resource whose full pattern is `pattern`.
+    pub(crate) fn binds(&self, method: &str, pattern: &str) -> bool {
+        self.routes.iter().any(|r| r.method.eq_ignore_ascii_case(method) && pattern.ends_with(r.path))
+    }
+
+    /// True the first time only: for warnings that must not flood the log.
+    pub(crate) fn first_warning(&self) -> bool {
+        !self.warned.swap(true, Ordering::Relaxed)
     }
 
     /// The strategy names, in order (empty for `skip`).
@@ -111,13 +149,22 @@ impl fmt::Debug for RouteSpec {
             .field("location", &self.location)
             .field("requirement", &self.requirement)
             .field("user", &self.user)
+            .field("routes", &self.routes)
             .finish()
     }
 }
 
 impl fmt::Display for RouteSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}::{} ({}): ", self.location.module, self.handler, self.location)?;
+        write!(f, "{}::{} ({})", self.location.module, self.handler, self.location)?;
+        for (i, route) in self.routes.iter().enumerate() {
+            f.write_str(if i == 0 { " [" } else { ", " })?;
+            write!(f, "{} {}", route.method, route.path)?;
+            if i + 1 == self.routes.len() {
+                f.write_str("]")?;
+            }
+        }
+        f.write_str(": ")?;
         match self.requirement {
             Requirement::Skip => f.write_str("skip")?,
             Requirement::Strategies(uses) => {

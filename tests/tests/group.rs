@@ -1,7 +1,7 @@
 //! Group-level authentication on scopes and apps, and that it fails closed.
 
-use actix_web::test::init_service;
-use actix_web::{App, HttpResponse, get, web};
+use actix_web::test::{TestRequest, init_service};
+use actix_web::{App, HttpResponse, get, post, web};
 use authn::{CurrentUser, Group, authenticate};
 use authn_tests::http::{get as get_req, send};
 
@@ -11,46 +11,69 @@ async fn forgotten() -> &'static str {
     "secret"
 }
 
-#[get("/public")]
 #[authenticate(skip)]
+#[get("/public")]
 async fn public() -> &'static str {
     "public"
 }
 
+/// Below the route macro the group cannot read the route: the skip cannot be seen.
+#[get("/public-below")]
+#[authenticate(skip)]
+async fn public_below() -> &'static str {
+    "public below"
+}
+
 /// Replaces the group's strategies.
-#[get("/token-only")]
 #[authenticate("token")]
+#[get("/token-only")]
 async fn token_only(user: CurrentUser) -> String {
     format!("token:{}", user.id)
 }
 
-#[get("/optional")]
 #[authenticate("header")]
+#[get("/optional")]
 async fn optional_in_group(user: Option<CurrentUser>) -> String {
     user.map_or_else(|| "anonymous".to_owned(), |u| u.id.clone())
 }
 
-async fn unnamed_skip() -> &'static str {
-    "unnamed"
+#[authenticate(skip)]
+async fn hand_registered_skip() -> &'static str {
+    "hand registered"
 }
 
+/// A public listing...
 #[authenticate(skip)]
-async fn named_skip() -> &'static str {
-    "named"
+#[get("/items")]
+async fn list_items() -> &'static str {
+    "items"
+}
+
+/// ...and, on the same path, a create handler that forgot its attribute.
+#[post("/items")]
+async fn create_item() -> &'static str {
+    "created without authentication"
 }
 
 mod elsewhere {
+    use actix_web::get;
     use authn::authenticate;
 
-    /// Shares its name with the unannotated handler registered below.
+    /// Shares its name, method and path suffix with the unannotated handler below.
     #[authenticate(skip)]
+    #[get("/collide")]
     pub async fn collide() -> &'static str {
         "annotated"
     }
 }
 
-async fn collide() -> &'static str {
-    "unannotated secret"
+mod unannotated {
+    use actix_web::get;
+
+    #[get("/other/collide")]
+    pub async fn collide() -> &'static str {
+        "unannotated secret"
+    }
 }
 
 macro_rules! app {
@@ -61,12 +84,14 @@ macro_rules! app {
                     .wrap(Group::new(["header"]))
                     .service(forgotten)
                     .service(public)
+                    .service(public_below)
                     .service(token_only)
                     .service(optional_in_group)
-                    .service(web::resource("/unnamed").to(unnamed_skip))
-                    .service(web::resource("/named").name("named_skip").to(named_skip))
-                    .service(web::resource("/collide").name("collide").to(collide))
-                    .service(web::resource("/collide-ok").name("collide").to(elsewhere::collide)),
+                    .service(web::resource("/hand").name("hand_registered_skip").to(hand_registered_skip))
+                    .service(list_items)
+                    .service(create_item)
+                    .service(elsewhere::collide)
+                    .service(unannotated::collide),
             ),
         )
         .await
@@ -130,23 +155,36 @@ async fn unknown_paths_answer_404_before_401() {
 }
 
 #[actix_rt::test]
-async fn hand_registered_resources_override_by_name_and_fail_closed_without_one() {
+async fn overrides_the_group_cannot_see_fail_closed() {
     let app = app!();
-    assert_eq!(send(&app, get_req("/api/named")).await.body, "named");
-    // Unnamed: the group cannot see the handler's `skip`, so it protects the route.
-    assert_eq!(send(&app, get_req("/api/unnamed")).await.status, 401);
-    assert_eq!(send(&app, get_req("/api/unnamed").insert_header(("x-user", "a"))).await.body, "unnamed");
+    // Attribute below the route macro, or a hand-registered route: the group's strategies apply.
+    for path in ["/api/public-below", "/api/hand"] {
+        assert_eq!(send(&app, get_req(path)).await.status, 401, "{path}");
+        assert_eq!(send(&app, get_req(path).insert_header(("x-user", "a"))).await.status, 200, "{path}");
+    }
 }
 
 #[actix_rt::test]
-async fn an_unannotated_handler_sharing_an_annotated_name_never_leaks_its_response() {
+async fn a_public_get_does_not_open_an_unannotated_post_on_the_same_path() {
     let app = app!();
-    let answer = send(&app, get_req("/api/collide")).await;
+    assert_eq!(send(&app, get_req("/api/items")).await.body, "items");
+    // Before routing, the resource named `list_items` is the first to match /api/items whatever
+    // the method; the group must not take its `skip` for the POST handler's.
+    let answer = send(&app, TestRequest::post().uri("/api/items")).await;
+    assert_eq!(answer.status, 401);
+    let answer = send(&app, TestRequest::post().uri("/api/items").insert_header(("x-user", "a"))).await;
+    assert_eq!(answer.body, "created without authentication");
+}
+
+#[actix_rt::test]
+async fn an_unannotated_handler_posing_as_an_annotated_one_never_leaks_its_response() {
+    let app = app!();
+    let answer = send(&app, get_req("/api/other/collide")).await;
     assert_eq!(answer.status, 500);
     assert_eq!(answer.code().as_deref(), Some("AUTHENTICATION_MISCONFIGURED"));
     assert!(!answer.body.contains("secret"));
-    // The annotated one with the same name works.
-    assert_eq!(send(&app, get_req("/api/collide-ok")).await.body, "annotated");
+    // The annotated one works.
+    assert_eq!(send(&app, get_req("/api/collide")).await.body, "annotated");
 }
 
 #[actix_rt::test]

@@ -450,6 +450,14 @@ async fn the_route_report_lists_every_annotated_handler() {
         "{line}"
     );
     assert_eq!(find("skipped").requirement, authn::Requirement::Skip);
+    // Above the route macro, the attribute reads the method and path.
+    assert_eq!(find("above").routes, [authn::RouteBinding { method: "GET", path: "/above" }]);
+    assert!(find("above").to_string().contains("[GET /above]: \"header\", user required"), "{}", find("above"));
+    assert_eq!(
+        find("routed").routes.iter().map(|r| r.method).collect::<Vec<_>>(),
+        Vec::<&str>::new(),
+        "below the route macro the route is unknown"
+    );
     assert_eq!(find("optional").user, authn::UserParam::Optional);
     assert_eq!(find("no_user_param").user, authn::UserParam::None);
     assert!(routes.iter().all(|r| r.handler != "ping"), "undecorated handlers are not reported");

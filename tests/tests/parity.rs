@@ -45,14 +45,14 @@ async fn undecorated() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"running": true}))
 }
 
-#[get("/method-skip")]
 #[authenticate(skip)]
+#[get("/method-skip")]
 async fn method_skip() -> &'static str {
     "skipped"
 }
 
-#[get("/method-level")]
 #[authenticate("rec-c")]
+#[get("/method-level")]
 async fn method_level(user: CurrentUser) -> String {
     user.id.clone()
 }

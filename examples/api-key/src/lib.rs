@@ -162,9 +162,10 @@ async fn stats() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"notes": 0}))
 }
 
-/// Public even inside `/admin`.
-#[get("/health")]
+/// Public even inside `/admin`: the attribute sits above the route macro, where the group
+/// can see it.
 #[authenticate(skip)]
+#[get("/health")]
 async fn admin_health() -> &'static str {
     "ok"
 }
