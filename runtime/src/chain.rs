@@ -104,6 +104,16 @@ pub(crate) async fn run(
     }
 }
 
+/// Every strategy's own challenge, for a 401 decided after the chain (e.g. a profile that does
+/// not fit the handler's type): RFC 7235 wants one on every 401.
+pub(crate) fn default_challenges(
+    req: &HttpRequest,
+    uses: &[StrategyUse],
+    strategies: &[&dyn AuthenticationStrategy],
+) -> Vec<Challenge> {
+    uses.iter().zip(strategies).map(|(used, strategy)| default_challenge(req, used, *strategy)).collect()
+}
+
 fn default_challenge(req: &HttpRequest, used: &StrategyUse, strategy: &dyn AuthenticationStrategy) -> Challenge {
     strategy.challenge(req, &used.options).unwrap_or_else(|| Challenge::new(used.name))
 }

@@ -122,3 +122,40 @@ mod tests {
         assert_eq!(c.to_string(), r#"Basic realm="caf?""#);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Reads the first param's quoted-string back (RFC 7230 §3.2.6 unescaping).
+    fn unquote_first(rendered: &str) -> String {
+        let start = rendered.find('"').unwrap() + 1;
+        let mut out = String::new();
+        let mut chars = rendered[start..].chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => out.push(chars.next().unwrap()),
+                '"' => break,
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_renders_a_valid_header_that_reads_back(value in any::<String>(), scheme in "[A-Za-z][A-Za-z0-9-]{0,12}") {
+            let rendered = Challenge::new(scheme.clone()).param("error_description", value.clone()).to_string();
+            prop_assert!(actix_web::http::header::HeaderValue::from_str(&rendered).is_ok(), "{rendered:?}");
+            let prefix = format!("{scheme} error_description=\"");
+            prop_assert!(rendered.starts_with(&prefix));
+            let expected: String = value
+                .chars()
+                .filter(|c| !c.is_ascii_control() || *c == '\t')
+                .map(|c| if c.is_ascii() { c } else { '?' })
+                .collect();
+            prop_assert_eq!(unquote_first(&rendered), expected);
+        }
+    }
+}

@@ -59,7 +59,12 @@ where
         Box::pin(async move {
             let spec = R::spec();
             let authentication = authorize(&req, spec).await.map_err(|f| f.into_error(&req))?;
-            let user = U::from_authentication(authentication.as_ref()).map_err(|f| f.into_error(&req))?;
+            let user = U::from_authentication(authentication.as_ref()).map_err(|mut failure| {
+                if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement) {
+                    failure.challenges = chain::default_challenges(&req, uses, strategies);
+                }
+                failure.into_error(&req)
+            })?;
             let args = Args::from_request(&req, &mut payload).await.map_err(Into::into)?;
             Ok(Authenticated { user, args, route: PhantomData })
         })

@@ -380,6 +380,7 @@ async fn current_user_deserializes_into_the_handlers_type() {
     let answer = send(&app, get_req("/claims-mismatch")).await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.code().as_deref(), Some("USER_PROFILE_INVALID"));
+    assert_eq!(answer.challenges, ["claims"], "every 401 carries a challenge");
     assert!(!answer.body.contains("tenant"), "field names stay in the log: {}", answer.body);
 }
 
