@@ -1,7 +1,7 @@
 //! The strategy chain: LoopBack's multi-strategy algorithm with Passport's challenges.
 //!
 //! Strategies run in the route's order, one at a time. The first user or redirect wins. "No
-//! credentials" moves on. An error is recorded and the next strategy tried, unless the strategy
+//! credentials" (or a missing-credentials error, which also carries a message) moves on. An error is recorded and the next strategy tried, unless the strategy
 //! marked it final. When nothing succeeds the first recorded error is answered (or
 //! `USER_PROFILE_NOT_FOUND` when no strategy saw credentials), with the challenge of every
 //! strategy tried.
@@ -69,6 +69,7 @@ pub(crate) async fn run(
     // Allocated on the first failure only: the success path stays allocation-light.
     let mut challenges = Vec::new();
     let mut first_error: Option<AuthError> = None;
+    let mut first_missing: Option<AuthError> = None;
     for (used, strategy) in uses.iter().zip(strategies) {
         match strategy.authenticate(req, &used.options).await {
             Ok(Outcome::User(profile)) => {
@@ -89,14 +90,19 @@ pub(crate) async fn run(
                 if error.stops_chain() {
                     return Err(AuthFailure::rejected(error, challenges));
                 }
-                first_error.get_or_insert(error);
+                if error.is_missing_credentials() {
+                    first_missing.get_or_insert(error);
+                } else {
+                    first_error.get_or_insert(error);
+                }
             }
         }
     }
-    match first_error {
-        Some(error) => Err(AuthFailure::rejected(error, challenges)),
-        None if anonymous_ok => Ok(None),
-        None => Err(AuthFailure::rejected(
+    match (first_error, first_missing) {
+        (Some(error), _) => Err(AuthFailure::rejected(error, challenges)),
+        (None, _) if anonymous_ok => Ok(None),
+        (None, Some(missing)) => Err(AuthFailure::rejected(missing, challenges)),
+        (None, None) => Err(AuthFailure::rejected(
             AuthError::unauthorized("User profile not returned from strategy's authenticate function")
                 .with_code(USER_PROFILE_NOT_FOUND),
             challenges,

@@ -45,6 +45,7 @@ pub struct AuthError {
     code: Option<Cow<'static, str>>,
     challenge: Option<Challenge>,
     stop_chain: bool,
+    missing: bool,
 }
 
 impl AuthError {
@@ -56,6 +57,26 @@ impl AuthError {
             code: None,
             challenge: None,
             stop_chain: false,
+            missing: false,
+        }
+    }
+
+    /// "No credentials of my kind", with the message to answer if no other strategy does
+    /// better (LoopBack's `Authorization header not found.`). Like [`Outcome::NoCredentials`]
+    /// it lets the next strategy try and lets optional routes run anonymously.
+    ///
+    /// [`Outcome::NoCredentials`]: crate::Outcome::NoCredentials
+    pub fn missing_credentials(message: impl Into<Cow<'static, str>>) -> Self {
+        AuthError { missing: true, ..AuthError::unauthorized(message) }
+    }
+
+    /// A 500 whose body says only "Internal Server Error": the strategy could not decide (its
+    /// configuration or store is broken). Final, and the reason belongs in the log.
+    pub fn internal() -> Self {
+        AuthError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            stop_chain: true,
+            ..AuthError::unauthorized("Internal Server Error")
         }
     }
 
@@ -65,7 +86,7 @@ impl AuthError {
     }
 
     /// Another client-error status. Authentication failures are the client's, so a status
-    /// outside 400–499 is refused (and logged) and 401 kept.
+    /// outside 400–499 is refused (and logged) and 401 kept; see [`AuthError::internal`].
     pub fn with_status(mut self, status: StatusCode) -> Self {
         if status.is_client_error() {
             self.status = status;
@@ -115,6 +136,11 @@ impl AuthError {
     /// Whether later strategies are skipped.
     pub fn stops_chain(&self) -> bool {
         self.stop_chain
+    }
+
+    /// Whether this only says that no credentials of the strategy's kind were sent.
+    pub fn is_missing_credentials(&self) -> bool {
+        self.missing
     }
 
     pub(crate) fn take_challenge(&mut self) -> Option<Challenge> {

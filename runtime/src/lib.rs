@@ -39,11 +39,17 @@
 //! [`validate`] reports a missing strategy if you forget.
 #![warn(missing_docs)]
 
+// Lets the crate use its own macros (`#[strategy]` on the built-in strategies), whose expansions
+// name `::authn`.
+extern crate self as authn;
+
 mod chain;
 mod challenge;
 mod error;
 mod extract;
 mod group;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 mod options;
 mod profile;
 mod registry;

@@ -1,0 +1,153 @@
+//! Where the token comes from: `Authorization: Bearer <token>` (RFC 6750 §2.1) and, when
+//! configured, a cookie, another header or a query parameter.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+use crate::AuthError;
+
+/// A place the `"jwt"` strategy looks for a token, in the order configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `Authorization: Bearer <token>` (the default and usually the only one).
+    AuthorizationHeader,
+    /// A cookie holding the bare token.
+    Cookie(String),
+    /// Another header holding the bare token (e.g. `X-Access-Token`).
+    Header(String),
+    /// A query parameter. RFC 6750 §2.3 discourages it (URLs end up in logs): opt in knowingly.
+    Query(String),
+}
+
+/// LoopBack's messages, kept so LoopBack clients see the same bodies.
+pub(crate) const NOT_FOUND: &str = "Authorization header not found.";
+pub(crate) const NOT_BEARER: &str = "Authorization header is not of type 'Bearer'.";
+pub(crate) const TOO_MANY_PARTS: &str = "Authorization header value has too many parts. It must follow the pattern: \
+     'Bearer xx.yy.zz' where xx.yy.zz is a valid JWT token.";
+
+/// What a request carries.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Presented<'r> {
+    /// A token (possibly empty or malformed: verification decides).
+    Token(&'r str),
+    /// Nothing of ours; the message is LoopBack's for the case.
+    Missing(&'static str),
+}
+
+/// Parses an `Authorization` value: the scheme is case-insensitive (RFC 7235 §2.1); exactly one
+/// token follows after one or more spaces; anything after it is "too many parts".
+pub(crate) fn parse_authorization(value: &str) -> Result<Presented<'_>, &'static str> {
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Presented::Missing(NOT_BEARER));
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.contains(|c: char| c.is_ascii_whitespace()) {
+        return Err(TOO_MANY_PARTS);
+    }
+    Ok(Presented::Token(token))
+}
+
+/// Finds the token in the first configured source that has one.
+pub(crate) fn find<'r>(req: &'r HttpRequest, sources: &[TokenSource]) -> Result<Presented<'r>, AuthError> {
+    let mut first_missing = NOT_FOUND;
+    for (i, source) in sources.iter().enumerate() {
+        let found = match source {
+            TokenSource::AuthorizationHeader => {
+                let mut values = req.headers().get_all(header::AUTHORIZATION);
+                match (values.next(), values.next()) {
+                    (None, _) => None,
+                    (Some(_), Some(_)) => return Err(invalid_request(TOO_MANY_PARTS)),
+                    (Some(value), None) => {
+                        let value = value.to_str().map_err(|_| invalid_request(NOT_BEARER))?;
+                        match parse_authorization(value).map_err(invalid_request)? {
+                            Presented::Token(token) => Some(token),
+                            Presented::Missing(message) => {
+                                if i == 0 {
+                                    first_missing = message;
+                                }
+                                None
+                            }
+                        }
+                    }
+                }
+            }
+            TokenSource::Header(name) => req.headers().get(name.as_str()).and_then(|v| v.to_str().ok()),
+            TokenSource::Cookie(name) => cookie(req, name),
+            TokenSource::Query(name) => query(req, name),
+        };
+        if let Some(token) = found {
+            return Ok(Presented::Token(token));
+        }
+    }
+    Ok(Presented::Missing(first_missing))
+}
+
+fn invalid_request(message: &'static str) -> AuthError {
+    AuthError::unauthorized(message)
+}
+
+/// The value of cookie `name`, read from the raw header so that no cookie jar is parsed.
+fn cookie<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
+    req.headers().get_all(header::COOKIE).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then(|| value.trim_matches('"'))
+    })
+}
+
+fn query<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
+    req.query_string().split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        // Tokens are base64url and dots: nothing to percent-decode in a valid one.
+        (key == name).then_some(value)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            assert_eq!(parse_authorization(&format!("{scheme} a.b.c")), Ok(Presented::Token("a.b.c")));
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_not_ours() {
+        assert_eq!(parse_authorization("Basic dXNlcjpwYXNz"), Ok(Presented::Missing(NOT_BEARER)));
+        assert_eq!(parse_authorization("BearerX a.b.c"), Ok(Presented::Missing(NOT_BEARER)));
+        assert_eq!(parse_authorization("Bearer"), Ok(Presented::Token("")));
+    }
+
+    #[test]
+    fn exactly_one_token() {
+        assert_eq!(parse_authorization("Bearer a.b.c d"), Err(TOO_MANY_PARTS));
+        assert_eq!(parse_authorization("Bearer a.b.c\td"), Err(TOO_MANY_PARTS));
+        assert_eq!(parse_authorization("Bearer  a.b.c"), Ok(Presented::Token("a.b.c")));
+        assert_eq!(parse_authorization("Bearer "), Ok(Presented::Token("")));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_panics_and_tokens_have_no_spaces(value in ".{0,200}") {
+            if let Ok(Presented::Token(token)) = parse_authorization(&value) {
+                prop_assert!(!token.contains(' ') && !token.contains('\t'));
+                prop_assert!(value.to_ascii_lowercase().starts_with("bearer"));
+            }
+        }
+
+        #[test]
+        fn a_token68_round_trips(token in "[A-Za-z0-9_.~+/-]{1,100}=*", spaces in 1usize..4) {
+            let value = format!("Bearer{}{token}", " ".repeat(spaces));
+            prop_assert_eq!(parse_authorization(&value), Ok(Presented::Token(token.as_str())));
+        }
+    }
+}

@@ -1,0 +1,485 @@
+//! `JwtConfig`: keys, accepted algorithms, claim checks and token sources, checked when built.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey, Validation};
+
+use super::bearer::TokenSource;
+use super::store::TokenStore;
+
+/// Why a configuration was refused: at start-up, with a message that says what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtConfigError(pub(crate) String);
+
+impl fmt::Display for JwtConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid JWT configuration: {}", self.0)
+    }
+}
+
+impl std::error::Error for JwtConfigError {}
+
+fn err(message: impl Into<String>) -> JwtConfigError {
+    JwtConfigError(message.into())
+}
+
+/// One key: the algorithm it is used with (never taken from a token), an optional key id, the
+/// verification key and, to issue tokens, the signing key.
+#[derive(Clone)]
+pub struct JwtKey {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<String>,
+    pub(crate) decoding: DecodingKey,
+    pub(crate) encoding: Option<EncodingKey>,
+}
+
+impl fmt::Debug for JwtKey {
+    // Key material is never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtKey").field("alg", &self.alg).field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl JwtKey {
+    /// An HMAC secret (HS256/384/512), at least as long as the hash (RFC 7518 §3.2): 32, 48 or
+    /// 64 bytes. There is no default secret.
+    ///
+    /// ```
+    /// use authn::jwt::{Algorithm, JwtKey};
+    /// assert!(JwtKey::hmac(Algorithm::HS256, b"too short").is_err());
+    /// assert!(JwtKey::hmac(Algorithm::HS256, &[7u8; 32]).is_ok());
+    /// ```
+    pub fn hmac(alg: Algorithm, secret: &[u8]) -> Result<Self, JwtConfigError> {
+        let minimum = match alg {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+            other => return Err(err(format!("{other:?} is not an HMAC algorithm; use JwtKey::from_pem or from_der"))),
+        };
+        if secret.len() < minimum {
+            return Err(err(format!(
+                "the {alg:?} secret is {} bytes; it must be at least {minimum} bytes ({} bits) of random data",
+                secret.len(),
+                minimum * 8
+            )));
+        }
+        Ok(JwtKey {
+            alg,
+            kid: None,
+            decoding: DecodingKey::from_secret(secret),
+            encoding: Some(EncodingKey::from_secret(secret)),
+        })
+    }
+
+    /// An RSA (RS*, PS*), EC (ES256/384) or Ed25519 (EdDSA) key from PEM: the public key to verify
+    /// and, to issue tokens, the private key.
+    pub fn from_pem(alg: Algorithm, public_pem: &[u8], private_pem: Option<&[u8]>) -> Result<Self, JwtConfigError> {
+        let bad =
+            |what: &str, e: jsonwebtoken::errors::Error| err(format!("the {alg:?} {what} key is not valid PEM: {e}"));
+        let (decoding, encoding) = match alg.family() {
+            AlgorithmFamily::Rsa => (
+                DecodingKey::from_rsa_pem(public_pem).map_err(|e| bad("public", e))?,
+                private_pem.map(EncodingKey::from_rsa_pem).transpose().map_err(|e| bad("private", e))?,
+            ),
+            AlgorithmFamily::Ec => (
+                DecodingKey::from_ec_pem(public_pem).map_err(|e| bad("public", e))?,
+                private_pem.map(EncodingKey::from_ec_pem).transpose().map_err(|e| bad("private", e))?,
+            ),
+            AlgorithmFamily::Ed => (
+                DecodingKey::from_ed_pem(public_pem).map_err(|e| bad("public", e))?,
+                private_pem.map(EncodingKey::from_ed_pem).transpose().map_err(|e| bad("private", e))?,
+            ),
+            AlgorithmFamily::Hmac => return Err(err("HMAC keys are secrets: use JwtKey::hmac")),
+        };
+        Ok(JwtKey { alg, kid: None, decoding, encoding })
+    }
+
+    /// The same from DER (PKCS#1 RSA, SEC1/PKCS#8 EC, PKCS#8 Ed25519 private keys; the public
+    /// key in the form jsonwebtoken reads for the family).
+    pub fn from_der(alg: Algorithm, public_der: &[u8], private_der: Option<&[u8]>) -> Result<Self, JwtConfigError> {
+        let (decoding, encoding) = match alg.family() {
+            AlgorithmFamily::Rsa => (DecodingKey::from_rsa_der(public_der), private_der.map(EncodingKey::from_rsa_der)),
+            AlgorithmFamily::Ec => (DecodingKey::from_ec_der(public_der), private_der.map(EncodingKey::from_ec_der)),
+            AlgorithmFamily::Ed => (DecodingKey::from_ed_der(public_der), private_der.map(EncodingKey::from_ed_der)),
+            AlgorithmFamily::Hmac => return Err(err("HMAC keys are secrets: use JwtKey::hmac")),
+        };
+        Ok(JwtKey { alg, kid: None, decoding, encoding })
+    }
+
+    /// Names the key: tokens it signs carry this `kid`, and verification picks keys by it.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+}
+
+/// The verification keys, replaceable at run time (key rotation, JWKS refresh).
+#[derive(Debug, Default)]
+pub(crate) struct KeySet {
+    pub(crate) keys: Vec<VerifyingKey>,
+}
+
+#[derive(Debug)]
+pub(crate) struct VerifyingKey {
+    pub(crate) key: JwtKey,
+    /// Validation for this key's single algorithm, with the config's claim checks.
+    pub(crate) validation: Validation,
+}
+
+impl KeySet {
+    /// The key for a token: by `kid` when the token names one; without a `kid`, the only key, or
+    /// the keys configured for the algorithm the token claims (the claim only narrows the
+    /// search among configured keys; each key verifies with its own algorithm).
+    pub(crate) fn candidates(&self, kid: Option<&str>, alg: Option<Algorithm>) -> Vec<&VerifyingKey> {
+        match kid {
+            Some(kid) => self.keys.iter().filter(|k| k.key.kid.as_deref() == Some(kid)).collect(),
+            None if self.keys.len() == 1 => self.keys.iter().collect(),
+            None => self.keys.iter().filter(|k| Some(k.key.alg) == alg).collect(),
+        }
+    }
+}
+
+type UnknownKidHook = dyn Fn(&str) + Send + Sync;
+
+pub(crate) struct Inner {
+    pub(crate) keys: RwLock<Arc<KeySet>>,
+    pub(crate) signing: Option<JwtKey>,
+    pub(crate) base: Validation,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) required_claims: Vec<String>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) audience: Option<String>,
+    pub(crate) realm: String,
+    pub(crate) sources: Vec<TokenSource>,
+    pub(crate) access_ttl: Duration,
+    pub(crate) token_claims: Option<Vec<String>>,
+    pub(crate) store: Option<Arc<dyn TokenStore>>,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) on_unknown_kid: Option<Arc<UnknownKidHook>>,
+}
+
+/// Everything the `"jwt"` strategy and the token services need. Cheap to clone; register it as
+/// app data (`App::new().app_data(config.clone())`).
+///
+/// ```
+/// use std::time::Duration;
+/// use authn::jwt::{Algorithm, JwtConfig, JwtKey};
+///
+/// let secret = [42u8; 32]; // in real life: 32 random bytes from the environment
+/// let config = JwtConfig::builder()
+///     .key(JwtKey::hmac(Algorithm::HS256, &secret)?)
+///     .issuer("https://auth.example.com")
+///     .audience("todo-api")
+///     .leeway(Duration::from_secs(30))
+///     .access_token_ttl(Duration::from_secs(15 * 60))
+///     .build()?;
+/// # Ok::<(), authn::jwt::JwtConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct JwtConfig {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for JwtConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self.inner.keys.read().map(|k| k.keys.len()).unwrap_or(0);
+        f.debug_struct("JwtConfig")
+            .field("keys", &keys)
+            .field("issuer", &self.inner.issuer)
+            .field("audience", &self.inner.audience)
+            .field("realm", &self.inner.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtConfig {
+    /// A builder; `build()` checks everything.
+    pub fn builder() -> JwtConfigBuilder {
+        JwtConfigBuilder::default()
+    }
+
+    /// Replaces the verification keys with a JWK Set (JSON), e.g. after fetching it again. The
+    /// signing key does not change. Tokens signed by keys still in the set keep verifying.
+    pub fn set_jwks(&self, jwks_json: &str) -> Result<(), JwtConfigError> {
+        let keys = jwks_keys(jwks_json)?;
+        let verifying = self.verifying_keys(keys)?;
+        let mut slot = self.inner.keys.write().map_err(|_| err("key set lock poisoned"))?;
+        *slot = Arc::new(verifying);
+        Ok(())
+    }
+
+    fn verifying_keys(&self, keys: Vec<JwtKey>) -> Result<KeySet, JwtConfigError> {
+        build_keyset(keys, &self.inner.base)
+    }
+
+    pub(crate) fn keyset(&self) -> Arc<KeySet> {
+        match self.inner.keys.read() {
+            Ok(keys) => Arc::clone(&keys),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The realm of the `WWW-Authenticate` challenge.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+
+    /// How long issued access tokens live.
+    pub fn access_token_ttl(&self) -> Duration {
+        self.inner.access_ttl
+    }
+
+    /// The store used for revocation, if any.
+    pub fn store(&self) -> Option<&Arc<dyn TokenStore>> {
+        self.inner.store.as_ref()
+    }
+}
+
+fn build_keyset(keys: Vec<JwtKey>, base: &Validation) -> Result<KeySet, JwtConfigError> {
+    let mut verifying = Vec::with_capacity(keys.len());
+    for key in keys {
+        if let Some(kid) = &key.kid
+            && verifying.iter().any(|v: &VerifyingKey| v.key.kid.as_deref() == Some(kid))
+        {
+            return Err(err(format!("two keys share the kid {kid:?}")));
+        }
+        let mut validation = base.clone();
+        validation.algorithms = vec![key.alg];
+        verifying.push(VerifyingKey { key, validation });
+    }
+    if verifying.len() > 1 && verifying.iter().any(|v| v.key.kid.is_none()) {
+        return Err(err("with several keys, every key needs a kid (JwtKey::with_kid) so tokens can name theirs"));
+    }
+    Ok(KeySet { keys: verifying })
+}
+
+/// Reads the keys of a JWK Set. Each key needs `kid` and `alg`: the algorithm comes from the
+/// configuration, never from a token.
+fn jwks_keys(json: &str) -> Result<Vec<JwtKey>, JwtConfigError> {
+    let set: JwkSet = serde_json::from_str(json).map_err(|e| err(format!("the JWK Set is not valid JSON: {e}")))?;
+    let mut keys = Vec::with_capacity(set.keys.len());
+    for jwk in &set.keys {
+        let kid = jwk.common.key_id.clone().ok_or_else(|| err("every JWK needs a \"kid\""))?;
+        let alg = jwk
+            .common
+            .key_algorithm
+            .and_then(|a| format!("{a:?}").parse::<Algorithm>().ok())
+            .ok_or_else(|| err(format!("JWK {kid:?} needs a signing \"alg\"")))?;
+        let decoding = DecodingKey::from_jwk(jwk).map_err(|e| err(format!("JWK {kid:?} is not usable: {e}")))?;
+        if decoding.family() != alg.family() {
+            return Err(err(format!("JWK {kid:?} is not a key for {alg:?}")));
+        }
+        keys.push(JwtKey { alg, kid: Some(kid), decoding, encoding: None });
+    }
+    Ok(keys)
+}
+
+/// Builds a [`JwtConfig`].
+#[derive(Default)]
+pub struct JwtConfigBuilder {
+    keys: Vec<JwtKey>,
+    jwks: Vec<String>,
+    signing_kid: Option<String>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    leeway: Option<Duration>,
+    max_age: Option<Duration>,
+    required_claims: Vec<String>,
+    realm: Option<String>,
+    sources: Vec<TokenSource>,
+    access_ttl: Option<Duration>,
+    token_claims: Option<Vec<String>>,
+    store: Option<Arc<dyn TokenStore>>,
+    max_token_bytes: Option<usize>,
+    on_unknown_kid: Option<Arc<UnknownKidHook>>,
+    errors: Vec<JwtConfigError>,
+}
+
+impl JwtConfigBuilder {
+    /// Adds a key. Several keys are valid at once (rotation); each then needs a kid.
+    pub fn key(mut self, key: JwtKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds every key of a JWK Set given as JSON (no network: fetch it yourself, then call
+    /// [`JwtConfig::set_jwks`] to refresh).
+    pub fn jwks_json(mut self, json: impl Into<String>) -> Self {
+        self.jwks.push(json.into());
+        self
+    }
+
+    /// Adds every key of a JWK Set read from a file.
+    pub fn jwks_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        match std::fs::read_to_string(path.as_ref()) {
+            Ok(json) => self.jwks.push(json),
+            Err(e) => self.errors.push(err(format!("cannot read the JWK Set {}: {e}", path.as_ref().display()))),
+        }
+        self
+    }
+
+    /// Which key signs new tokens (by kid); by default the first key that has a private part.
+    pub fn signing_kid(mut self, kid: impl Into<String>) -> Self {
+        self.signing_kid = Some(kid.into());
+        self
+    }
+
+    /// An accepted issuer (`iss`); several may be given. Issued tokens carry the first. When
+    /// set, `iss` is required.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// An accepted audience (`aud`); several may be given. Issued tokens carry the first. When
+    /// set, `aud` is required.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Clock skew allowed on `exp`, `nbf` and the maximum age (default 30 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = Some(leeway);
+        self
+    }
+
+    /// Refuses tokens issued (`iat`) longer ago than this, whatever their `exp`; makes `iat`
+    /// required.
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = Some(age);
+        self
+    }
+
+    /// A claim every token must carry (beyond `exp`, always required).
+    pub fn require_claim(mut self, claim: impl Into<String>) -> Self {
+        self.required_claims.push(claim.into());
+        self
+    }
+
+    /// The realm of the `WWW-Authenticate: Bearer` challenge (default `"authn"`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// Where tokens are looked for, in order (default: the `Authorization` header only).
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// Lifetime of issued access tokens (default 1 hour).
+    pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.access_ttl = Some(ttl);
+        self
+    }
+
+    /// Restricts which profile claims (besides id, name and email) go into issued tokens;
+    /// by default all of them do.
+    pub fn token_claims<I: IntoIterator<Item = S>, S: Into<String>>(mut self, claims: I) -> Self {
+        self.token_claims = Some(claims.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The store of revoked token ids (and refresh tokens): revocation works only with one.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Longest token accepted, in bytes (default 8 KiB); longer ones are refused unread.
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.max_token_bytes = Some(bytes);
+        self
+    }
+
+    /// Called with the kid of a token that names no configured key: the place to trigger a JWKS
+    /// fetch (then [`JwtConfig::set_jwks`]). The token itself is refused.
+    pub fn on_unknown_kid(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.on_unknown_kid = Some(Arc::new(hook));
+        self
+    }
+
+    /// Checks and builds.
+    pub fn build(mut self) -> Result<JwtConfig, JwtConfigError> {
+        super::install_crypto_provider();
+        if let Some(error) = self.errors.pop() {
+            return Err(error);
+        }
+        for json in &self.jwks {
+            self.keys.extend(jwks_keys(json)?);
+        }
+        if self.keys.is_empty() {
+            return Err(err("no key: add one with .key(JwtKey::...) or .jwks_json(...); there is no default secret"));
+        }
+        let signing = match &self.signing_kid {
+            Some(kid) => Some(
+                self.keys
+                    .iter()
+                    .find(|k| k.kid.as_deref() == Some(kid.as_str()) && k.encoding.is_some())
+                    .cloned()
+                    .ok_or_else(|| err(format!("no key with kid {kid:?} can sign")))?,
+            ),
+            None => self.keys.iter().find(|k| k.encoding.is_some()).cloned(),
+        };
+        let leeway = self.leeway.unwrap_or(Duration::from_secs(30));
+        let mut base = Validation::new(Algorithm::HS256);
+        base.leeway = leeway.as_secs();
+        base.validate_nbf = true;
+        base.validate_exp = true;
+        let mut spec_claims = vec!["exp".to_owned()];
+        if !self.issuers.is_empty() {
+            base.set_issuer(&self.issuers);
+            spec_claims.push("iss".into());
+        }
+        if self.audiences.is_empty() {
+            // A token naming an audience is meant for someone: refuse it rather than accept it
+            // for us (jsonwebtoken's behaviour since 9.0, kept explicit).
+            base.validate_aud = true;
+        } else {
+            base.set_audience(&self.audiences);
+            spec_claims.push("aud".into());
+        }
+        let mut required_claims = Vec::new();
+        for claim in self.required_claims {
+            if ["exp", "nbf", "aud", "iss", "sub"].contains(&claim.as_str()) {
+                spec_claims.push(claim);
+            } else {
+                required_claims.push(claim);
+            }
+        }
+        if self.max_age.is_some() && !required_claims.iter().any(|c| c == "iat") {
+            required_claims.push("iat".into());
+        }
+        base.set_required_spec_claims(&spec_claims);
+        let keyset = build_keyset(self.keys, &base)?;
+        let sources = if self.sources.is_empty() { vec![TokenSource::AuthorizationHeader] } else { self.sources };
+        Ok(JwtConfig {
+            inner: Arc::new(Inner {
+                keys: RwLock::new(Arc::new(keyset)),
+                signing,
+                base,
+                max_age: self.max_age,
+                required_claims,
+                issuer: self.issuers.first().cloned(),
+                audience: self.audiences.first().cloned(),
+                realm: self.realm.unwrap_or_else(|| "authn".into()),
+                sources,
+                access_ttl: self.access_ttl.unwrap_or(Duration::from_secs(3600)),
+                token_claims: self.token_claims,
+                store: self.store,
+                max_token_bytes: self.max_token_bytes.unwrap_or(8 * 1024),
+                on_unknown_kid: self.on_unknown_kid,
+            }),
+        })
+    }
+}

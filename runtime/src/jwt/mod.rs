@@ -1,0 +1,59 @@
+//! The JWT extension (feature `jwt`): the `"jwt"` strategy, token, user and refresh services,
+//! revocation, and their storage. The Rust counterpart of `@loopback/authentication-jwt`, with
+//! RFC 8725's rules: algorithms come from the configuration only, `iss`/`aud`/`nbf` are checked
+//! with leeway, there is no default secret, and revocation and refresh rotation work.
+//!
+//! ```
+//! use actix_web::{get, App};
+//! use authn::{authenticate, CurrentUser};
+//! use authn::jwt::{Algorithm, JwtConfig, JwtKey};
+//!
+//! #[get("/whoAmI")]
+//! #[authenticate("jwt")]
+//! async fn who_am_i(user: CurrentUser) -> String {
+//!     user.id.clone()
+//! }
+//!
+//! let secret = [9u8; 32]; // 32 random bytes, e.g. from JWT_SECRET
+//! let config = JwtConfig::builder().key(JwtKey::hmac(Algorithm::HS256, &secret)?).build()?;
+//! let app = App::new().app_data(config).service(who_am_i);
+//! # drop(app);
+//! # Ok::<(), authn::jwt::JwtConfigError>(())
+//! ```
+
+mod bearer;
+mod blocking;
+mod config;
+mod refresh;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+mod strategy;
+mod token;
+mod user;
+
+pub use bearer::TokenSource;
+pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
+pub use jsonwebtoken::Algorithm;
+pub use refresh::{RefreshTokenService, TokenPair};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+pub use store::{Consumed, MemoryStore, RefreshRecord, StoreError, TokenHash, TokenStore, hash_token};
+pub use strategy::JwtStrategy;
+pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
+pub use user::{
+    Credentials, DefaultUserService, INVALID_CREDENTIALS, MemoryUserStore, PasswordHasher, StoredUser, UserService,
+    UserStore,
+};
+
+#[cfg(not(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")))]
+compile_error!("authn's `jwt` feature needs a crypto backend: enable `jwt-aws-lc` (default) or `jwt-rust-crypto`");
+
+/// jsonwebtoken panics at first use unless exactly one backend is selected; with both features
+/// on (feature unification), pick aws-lc explicitly.
+pub(crate) fn install_crypto_provider() {
+    #[cfg(all(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
+    {
+        let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+    }
+}

@@ -1,0 +1,126 @@
+//! Refresh tokens: LoopBack's `RefreshTokenService`, with rotation and replay detection
+//! (OAuth 2.0 Security BCP §4.14). Refresh tokens are opaque random strings, stored hashed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::JwtTokenService;
+use super::config::{JwtConfig, JwtConfigError};
+use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, internal};
+use super::token::{TokenService, now, random_id, rejected};
+use super::user::UserService;
+use crate::{AuthError, UserProfile};
+
+/// An access token, a refresh token and the access token's lifetime: the body of LoopBack's
+/// `/users/refresh-login` and `/refresh` (plus the `expiresIn` LoopBack never filled).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    /// A JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// An opaque token for the next refresh; valid once.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Issues, rotates and revokes refresh tokens.
+///
+/// Each login starts a *family*. A refresh consumes its token and returns a new pair in the same
+/// family; presenting a consumed token again means it was stolen (or replayed), so the whole
+/// family is revoked and the current holder must log in again. Logout revokes the family and the
+/// access token. Refresh reloads the user through the [`UserService`], so claims stay current.
+#[derive(Clone)]
+pub struct RefreshTokenService {
+    tokens: JwtTokenService,
+    store: Arc<dyn TokenStore>,
+    users: Arc<dyn UserService>,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for RefreshTokenService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshTokenService").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
+const INVALID: &str = "Invalid Token";
+
+impl RefreshTokenService {
+    /// Over the configuration's store (required) and a user service. Refresh tokens live 14 days.
+    pub fn new(config: JwtConfig, users: Arc<dyn UserService>) -> Result<Self, JwtConfigError> {
+        let store = config
+            .store()
+            .cloned()
+            .ok_or_else(|| JwtConfigError("refresh tokens need a store: JwtConfig::builder().store(...)".into()))?;
+        Ok(RefreshTokenService {
+            tokens: JwtTokenService::new(config),
+            store,
+            users,
+            ttl: Duration::from_secs(14 * 24 * 3600),
+        })
+    }
+
+    /// Another refresh-token lifetime.
+    pub fn with_refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// A new pair for a user who just proved who they are (a new family).
+    pub async fn issue(&self, profile: &UserProfile) -> Result<TokenPair, AuthError> {
+        let family = random_id(16)?;
+        self.pair(profile, family).await
+    }
+
+    async fn pair(&self, profile: &UserProfile, family: String) -> Result<TokenPair, AuthError> {
+        let access = self.tokens.generate_token(profile)?;
+        let refresh_token = random_id(32)?;
+        let record = RefreshRecord {
+            hash: hash_token(&refresh_token),
+            family,
+            user_id: profile.id.clone(),
+            expires_at: now() + self.ttl.as_secs(),
+        };
+        self.store.insert_refresh(record).await.map_err(internal)?;
+        Ok(TokenPair { access_token: access.token, refresh_token, expires_in: access.expires_in })
+    }
+
+    /// Exchanges a refresh token for a new pair. Of two concurrent refreshes with the same token
+    /// exactly one succeeds; a replay revokes the family.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        let config = self.tokens.config();
+        if refresh_token.is_empty() {
+            return Err(rejected(config, "'refresh token' is null"));
+        }
+        match self.store.consume_refresh(hash_token(refresh_token), now()).await.map_err(internal)? {
+            Consumed::Fresh(record) => {
+                let profile = self.users.find_profile(&record.user_id).await?;
+                self.pair(&profile, record.family).await
+            }
+            Consumed::Replayed(record) => {
+                tracing::warn!(user = %record.user_id, "a used refresh token was presented again; its family is revoked");
+                Err(rejected(config, INVALID))
+            }
+            Consumed::Invalid => Err(rejected(config, INVALID)),
+        }
+    }
+
+    /// Ends a session: the refresh token's family and, when given, the access token.
+    pub async fn logout(&self, refresh_token: Option<&str>, access_token: Option<&str>) -> Result<(), AuthError> {
+        if let Some(token) = access_token {
+            self.tokens.revoke_token(token).await?;
+        }
+        if let Some(token) = refresh_token.filter(|t| !t.is_empty()) {
+            match self.store.consume_refresh(hash_token(token), now()).await.map_err(internal)? {
+                Consumed::Fresh(record) | Consumed::Replayed(record) => {
+                    self.store.revoke_family(&record.family).await.map_err(internal)?;
+                }
+                Consumed::Invalid => return Err(rejected(self.tokens.config(), INVALID)),
+            }
+        }
+        Ok(())
+    }
+}

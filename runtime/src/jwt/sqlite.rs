@@ -1,0 +1,164 @@
+//! The SQLite [`TokenStore`]: the embedded default, through rusqlite with SQLite compiled in
+//! (`bundled`), so nothing is installed on the machine.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::blocking;
+use super::store::{Consumed, RefreshRecord, StoreError, TokenHash, TokenStore};
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS authn_denied (jti TEXT PRIMARY KEY, until INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS authn_refresh (
+        hash BLOB PRIMARY KEY,
+        family TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS authn_refresh_family ON authn_refresh (family);
+    CREATE TABLE IF NOT EXISTS authn_revoked_family (family TEXT PRIMARY KEY, until INTEGER NOT NULL);
+";
+
+/// A [`TokenStore`] in a SQLite file (WAL, full sync: an acknowledged revocation survives a
+/// crash). Its tables are prefixed `authn_`, so it can share the app's database file.
+///
+/// ```
+/// use authn::jwt::SqliteStore;
+/// let store = SqliteStore::open_in_memory().unwrap();
+/// # drop(store);
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+fn db(error: rusqlite::Error) -> StoreError {
+    StoreError(error.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let connection = Connection::open(path).map_err(db)?;
+        connection.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        connection.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        Self::with_connection(connection)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory().map_err(db)?)
+    }
+
+    fn with_connection(connection: Connection) -> Result<Self, StoreError> {
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        connection.execute_batch(SCHEMA).map_err(db)?;
+        Ok(SqliteStore { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        blocking::run(move || {
+            let mut connection = connection.lock().map_err(|_| StoreError("connection lock poisoned".into()))?;
+            work(&mut connection).map_err(db)
+        })
+        .await?
+    }
+}
+
+impl TokenStore for SqliteStore {
+    fn deny<'a>(&'a self, jti: &'a str, until: u64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let jti = jti.to_owned();
+        Box::pin(self.with(move |c| {
+            c.execute("INSERT OR IGNORE INTO authn_denied (jti, until) VALUES (?1, ?2)", params![jti, until as i64])
+                .map(|n| n == 1)
+        }))
+    }
+
+    fn is_denied<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let jti = jti.to_owned();
+        Box::pin(self.with(move |c| {
+            c.query_row("SELECT 1 FROM authn_denied WHERE jti = ?1", params![jti], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
+        }))
+    }
+
+    fn insert_refresh(&self, record: RefreshRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.with(move |c| {
+            c.execute(
+                "INSERT INTO authn_refresh (hash, family, user_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![record.hash.as_slice(), record.family, record.user_id, record.expires_at as i64],
+            )
+            .map(|_| ())
+        }))
+    }
+
+    fn consume_refresh(&self, hash: TokenHash, now: u64) -> BoxFuture<'_, Result<Consumed, StoreError>> {
+        Box::pin(self.with(move |c| {
+            // IMMEDIATE takes the write lock first: two processes cannot both see `used = 0`.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    "SELECT family, user_id, expires_at, used FROM authn_refresh WHERE hash = ?1",
+                    params![hash.as_slice()],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, bool>(3)?)),
+                )
+                .optional()?;
+            let Some((family, user_id, expires_at, used)) = row else { return Ok(Consumed::Invalid) };
+            let expires_at = expires_at.max(0) as u64;
+            if expires_at <= now {
+                return Ok(Consumed::Invalid);
+            }
+            let record = RefreshRecord { hash, family, user_id, expires_at };
+            let revoked = tx
+                .query_row("SELECT 1 FROM authn_revoked_family WHERE family = ?1", params![record.family], |_| Ok(()))
+                .optional()?
+                .is_some();
+            let outcome = if used || revoked {
+                revoke_family(&tx, &record.family)?;
+                Consumed::Replayed(record)
+            } else {
+                tx.execute("UPDATE authn_refresh SET used = 1 WHERE hash = ?1", params![hash.as_slice()])?;
+                Consumed::Fresh(record)
+            };
+            tx.commit()?;
+            Ok(outcome)
+        }))
+    }
+
+    fn revoke_family<'a>(&'a self, family: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let family = family.to_owned();
+        Box::pin(self.with(move |c| revoke_family(c, &family)))
+    }
+
+    fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
+        Box::pin(self.with(move |c| {
+            let now = now as i64;
+            let tx = c.transaction()?;
+            let mut removed = tx.execute("DELETE FROM authn_denied WHERE until <= ?1", params![now])?;
+            removed += tx.execute("DELETE FROM authn_refresh WHERE expires_at <= ?1", params![now])?;
+            removed += tx.execute("DELETE FROM authn_revoked_family WHERE until <= ?1", params![now])?;
+            tx.commit()?;
+            Ok(removed)
+        }))
+    }
+}
+
+fn revoke_family(c: &Connection, family: &str) -> Result<(), rusqlite::Error> {
+    // Kept until the family's last token would have expired anyway.
+    c.execute(
+        "INSERT OR REPLACE INTO authn_revoked_family (family, until)
+         VALUES (?1, COALESCE((SELECT MAX(expires_at) FROM authn_refresh WHERE family = ?1), 9223372036854775807))",
+        params![family],
+    )
+    .map(|_| ())
+}

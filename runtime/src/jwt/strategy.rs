@@ -1,0 +1,81 @@
+//! The `"jwt"` strategy: a bearer token in, a profile out.
+
+use actix_web::{HttpRequest, web};
+
+use super::bearer::{self, Presented};
+use super::config::JwtConfig;
+use crate::{AuthError, AuthenticationStrategy, Challenge, OptionKind, OptionSpec, Outcome, StrategyOptions};
+
+/// Authenticates `Authorization: Bearer <jwt>` (and the other sources configured) with the
+/// app's [`JwtConfig`], registered as app data. Route option: `scopes = ["..."]`, all required
+/// (from the token's space-separated `scope` or its `scopes` array), else 403
+/// `insufficient_scope`.
+#[derive(Debug, Default)]
+pub struct JwtStrategy;
+
+/// `Bearer realm="..."`, without `error` (RFC 6750 §3.1: none when no credentials were sent).
+pub(crate) fn challenge(config: &JwtConfig) -> Challenge {
+    Challenge::new("Bearer").param("realm", config.realm().to_owned())
+}
+
+fn config_of(request: &HttpRequest) -> Result<JwtConfig, AuthError> {
+    if let Some(config) = request.app_data::<JwtConfig>() {
+        return Ok(config.clone());
+    }
+    if let Some(config) = request.app_data::<web::Data<JwtConfig>>() {
+        return Ok(config.get_ref().clone());
+    }
+    tracing::error!("the \"jwt\" strategy needs a JwtConfig in the app data: App::new().app_data(config)");
+    Err(AuthError::internal())
+}
+
+fn scopes_of(profile: &crate::UserProfile) -> Vec<&str> {
+    let mut scopes: Vec<&str> =
+        profile.claim("scope").and_then(|v| v.as_str()).map(|s| s.split(' ').collect()).unwrap_or_default();
+    if let Some(list) = profile.claim("scopes").and_then(|v| v.as_array()) {
+        scopes.extend(list.iter().filter_map(|v| v.as_str()));
+    }
+    scopes
+}
+
+#[crate::strategy("jwt")]
+impl AuthenticationStrategy for JwtStrategy {
+    async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
+        let config = config_of(request)?;
+        let token = match bearer::find(request, &config.inner.sources) {
+            Ok(Presented::Token(token)) => token,
+            Ok(Presented::Missing(message)) => {
+                return Err(AuthError::missing_credentials(message).with_challenge(challenge(&config)));
+            }
+            Err(error) => {
+                return Err(error
+                    .with_challenge(
+                        challenge(&config)
+                            .param("error", "invalid_token")
+                            .param("error_description", "malformed Authorization header"),
+                    )
+                    .stop_chain());
+            }
+        };
+        let verified = super::token::verify(&config, token).await?;
+        let granted = scopes_of(&verified.profile);
+        let missing: Vec<&str> = options.strings("scopes").filter(|s| !granted.contains(s)).collect();
+        if !missing.is_empty() {
+            let needed = missing.join(" ");
+            return Err(AuthError::forbidden("Insufficient scope.")
+                .with_code("INSUFFICIENT_SCOPE")
+                .with_challenge(challenge(&config).param("error", "insufficient_scope").param("scope", needed))
+                .stop_chain());
+        }
+        Ok(Outcome::User(verified.profile))
+    }
+
+    fn challenge(&self, request: &HttpRequest, _options: &StrategyOptions) -> Option<Challenge> {
+        config_of(request).ok().map(|c| challenge(&c))
+    }
+
+    fn accepted_options(&self) -> &'static [OptionSpec] {
+        const ACCEPTED: &[OptionSpec] = &[OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str))];
+        ACCEPTED
+    }
+}

@@ -1,0 +1,226 @@
+//! LoopBack's `UserService`: credentials in, a profile out, with argon2id password hashes and
+//! no way to tell an unknown email from a wrong password, by message or by time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use argon2::{Argon2, Params, PasswordHasher as _, PasswordVerifier as _};
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::blocking;
+use super::store::{StoreError, internal};
+use crate::{AuthError, UserProfile};
+
+/// The single message of every failed login (LoopBack's), so it reveals nothing.
+pub const INVALID_CREDENTIALS: &str = "Invalid email or password.";
+
+/// What a client logs in with.
+#[derive(Clone, Deserialize)]
+pub struct Credentials {
+    /// The login (LoopBack logs in by email).
+    pub email: String,
+    /// The password, in clear, only in memory for the time of the check.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("email", &self.email).field("password", &"<redacted>").finish()
+    }
+}
+
+/// A user as a [`UserStore`] keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredUser {
+    /// The principal id.
+    pub id: String,
+    /// The login.
+    pub email: String,
+    /// A display name.
+    pub name: Option<String>,
+    /// The argon2 PHC string.
+    pub password_hash: String,
+    /// Claims every token of this user carries (roles, scopes, tenant...).
+    pub claims: Map<String, Value>,
+}
+
+impl StoredUser {
+    /// The profile tokens are issued for: id, name, email and the user's claims.
+    pub fn profile(&self) -> UserProfile {
+        UserProfile {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            email: Some(self.email.clone()),
+            claims: self.claims.clone(),
+        }
+    }
+}
+
+/// Where users live: implement it over your database.
+pub trait UserStore: Send + Sync + 'static {
+    /// The user with this email.
+    fn find_by_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>>;
+    /// The user with this id.
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>>;
+}
+
+/// Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), run off the
+/// async executor.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    /// A hash of nothing, verified when the email is unknown so that both cases cost the same.
+    dummy: Arc<String>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher").field("params", &self.params).finish_non_exhaustive()
+    }
+}
+
+static OWASP: LazyLock<PasswordHasher> = LazyLock::new(|| PasswordHasher::with_params(Params::DEFAULT));
+
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        OWASP.clone()
+    }
+}
+
+impl PasswordHasher {
+    /// Other argon2id parameters (e.g. cheap ones in tests:
+    /// `Params::new(8, 1, 1, None)`). Hashes made with other parameters still verify.
+    pub fn with_params(params: Params) -> Self {
+        let argon2 = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params.clone());
+        let dummy = argon2
+            .hash_password_with_salt(b"authn dummy password", b"authn-dummy-salt")
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        PasswordHasher { params, dummy: Arc::new(dummy) }
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, self.params.clone())
+    }
+
+    /// Hashes a password into a PHC string with a fresh random salt.
+    pub async fn hash(&self, password: &str) -> Result<String, AuthError> {
+        let argon2 = self.argon2();
+        let password = password.to_owned();
+        blocking::run(move || argon2.hash_password(password.as_bytes()).map(|h| h.to_string()))
+            .await
+            .map_err(internal)?
+            .map_err(|e| {
+                tracing::error!(error = %e, "password hashing failed");
+                AuthError::internal()
+            })
+    }
+
+    /// Whether `password` matches `hash`; with `None` a dummy hash is checked and `false`
+    /// returned, taking the same time.
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, AuthError> {
+        let argon2 = self.argon2();
+        let password = password.to_owned();
+        let known = hash.is_some();
+        let hash = hash.map_or_else(|| (*self.dummy).clone(), str::to_owned);
+        let matches = blocking::run(move || argon2.verify_password(password.as_bytes(), hash.as_str()).is_ok())
+            .await
+            .map_err(internal)?;
+        Ok(known && matches)
+    }
+}
+
+/// LoopBack's `UserService`.
+pub trait UserService: Send + Sync + 'static {
+    /// The profile of the user these credentials belong to; every failure is 401
+    /// [`INVALID_CREDENTIALS`].
+    fn verify_credentials<'a>(&'a self, credentials: &'a Credentials) -> BoxFuture<'a, Result<UserProfile, AuthError>>;
+    /// The current profile of a user (refresh goes through here, so claims stay current).
+    fn find_profile<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<UserProfile, AuthError>>;
+}
+
+/// The [`UserService`] over a [`UserStore`].
+#[derive(Clone)]
+pub struct DefaultUserService {
+    store: Arc<dyn UserStore>,
+    hasher: PasswordHasher,
+}
+
+impl DefaultUserService {
+    /// Over `store`, with OWASP's argon2id parameters.
+    pub fn new(store: Arc<dyn UserStore>) -> Self {
+        DefaultUserService { store, hasher: PasswordHasher::default() }
+    }
+
+    /// With another hasher (cheaper parameters in tests).
+    pub fn with_hasher(mut self, hasher: PasswordHasher) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    /// The hasher, to hash passwords at sign-up.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+}
+
+impl UserService for DefaultUserService {
+    fn verify_credentials<'a>(&'a self, credentials: &'a Credentials) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
+        Box::pin(async move {
+            let user = self.store.find_by_email(&credentials.email).await.map_err(internal)?;
+            // Verify against a real or a dummy hash: the same work either way.
+            let ok = self.hasher.verify(&credentials.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+            match user {
+                Some(user) if ok => Ok(user.profile()),
+                _ => Err(AuthError::unauthorized(INVALID_CREDENTIALS)),
+            }
+        })
+    }
+
+    fn find_profile<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
+        Box::pin(async move {
+            match self.store.find_by_id(id).await.map_err(internal)? {
+                Some(user) => Ok(user.profile()),
+                None => Err(AuthError::unauthorized("invalid User")),
+            }
+        })
+    }
+}
+
+/// A [`UserStore`] in memory, for tests and examples.
+#[derive(Default)]
+pub struct MemoryUserStore {
+    users: Mutex<HashMap<String, StoredUser>>,
+}
+
+impl MemoryUserStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryUserStore::default()
+    }
+
+    /// Adds or replaces a user.
+    pub fn insert(&self, user: StoredUser) {
+        if let Ok(mut users) = self.users.lock() {
+            users.insert(user.id.clone(), user);
+        }
+    }
+}
+
+impl UserStore for MemoryUserStore {
+    fn find_by_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>> {
+        Box::pin(async move {
+            let users = self.users.lock().map_err(|_| StoreError("lock poisoned".into()))?;
+            Ok(users.values().find(|u| u.email.eq_ignore_ascii_case(email)).cloned())
+        })
+    }
+
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>> {
+        Box::pin(async move {
+            let users = self.users.lock().map_err(|_| StoreError("lock poisoned".into()))?;
+            Ok(users.get(id).cloned())
+        })
+    }
+}
