@@ -214,7 +214,8 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
         return Err("jwt malformed");
     }
     let keys = config.keyset();
-    let single = keys.keys.len() == 1;
+    // One key without a kid: no need to read the header first (the common, fast case).
+    let single = keys.keys.len() == 1 && keys.keys[0].key.kid.is_none();
     let candidates: Vec<&VerifyingKey> = if single {
         keys.keys.iter().collect()
     } else {
