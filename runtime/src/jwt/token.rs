@@ -192,10 +192,10 @@ pub(crate) fn rejected(config: &JwtConfig, reason: &str) -> AuthError {
 /// Verifies signature, algorithm, claims and revocation.
 pub(crate) async fn verify(config: &JwtConfig, token: &str) -> Result<VerifiedToken, AuthError> {
     let verified = verify_signed(config, token).map_err(|reason| rejected(config, reason))?;
-    if let (Some(store), Some(jti)) = (config.store(), &verified.jti) {
-        if store.is_denied(jti).await.map_err(super::store::internal)? {
-            return Err(rejected(config, "jwt revoked"));
-        }
+    if let (Some(store), Some(jti)) = (config.store(), &verified.jti)
+        && store.is_denied(jti).await.map_err(super::store::internal)?
+    {
+        return Err(rejected(config, "jwt revoked"));
     }
     Ok(verified)
 }

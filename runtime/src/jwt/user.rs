@@ -224,3 +224,43 @@ impl UserStore for MemoryUserStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::with_params(Params::new(8, 1, 1, None).unwrap())
+    }
+
+    #[test]
+    fn hashes_are_argon2id_phc_strings_that_verify() {
+        let hasher = cheap();
+        let hash = hasher.hash("correct horse").now_or_never().unwrap().unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{hash}");
+        assert!(hasher.verify("correct horse", Some(&hash)).now_or_never().unwrap().unwrap());
+        assert!(!hasher.verify("wrong", Some(&hash)).now_or_never().unwrap().unwrap());
+        let again = hasher.hash("correct horse").now_or_never().unwrap().unwrap();
+        assert_ne!(hash, again, "a fresh salt each time");
+    }
+
+    #[test]
+    fn an_unknown_user_costs_a_verification_with_the_same_parameters() {
+        // The dummy hash carries the hasher's own parameters, so checking it is the same
+        // argon2 work as checking a real user's hash: login timing does not reveal emails.
+        let hasher = cheap();
+        let real = hasher.hash("pw").now_or_never().unwrap().unwrap();
+        let params = |phc: &str| phc.split('$').nth(3).unwrap().to_owned();
+        assert_eq!(params(&hasher.dummy), params(&real));
+        assert!(!hasher.verify("authn dummy password", None).now_or_never().unwrap().unwrap());
+        let owasp = PasswordHasher::default();
+        assert!(owasp.dummy.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", owasp.dummy);
+    }
+
+    #[test]
+    fn credentials_never_print_the_password() {
+        let c = Credentials { email: "a@b".into(), password: "hunter2".into() };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}
