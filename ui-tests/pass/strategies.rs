@@ -33,5 +33,6 @@ pub async fn fn_no_options(_request: &HttpRequest) -> Result<Outcome, AuthError>
 }
 
 fn main() {
-    assert_eq!(authn::registry().names(), ["fn-key", "fn-no-options", "key"]);
+    let names = authn::registry().names();
+    assert!(["fn-key", "fn-no-options", "key"].iter().all(|n| names.contains(n)), "{names:?}");
 }
