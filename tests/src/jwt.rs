@@ -198,6 +198,12 @@ pub fn claims() -> serde_json::Value {
     serde_json::json!({"sub": USER_ID, "iss": "authn-tests", "aud": "todo", "iat": now, "exp": now + 600, "jti": "t-1"})
 }
 
+/// This crate enables both jsonwebtoken backends (the benchmark compares them), so one must be
+/// picked before jsonwebtoken is used directly, as authn does for itself.
+pub fn install_backend() {
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+}
+
 /// Signs `claims` with `key` and `alg`, with optional extra header fields.
 pub fn sign(
     alg: jsonwebtoken::Algorithm,

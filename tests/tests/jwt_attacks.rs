@@ -150,6 +150,7 @@ async fn a_token_for_another_audience_is_refused_when_none_is_configured() {
 
 #[actix_rt::test]
 async fn a_crit_header_is_refused() {
+    jwt::install_backend();
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     header.crit = Some(vec!["exp-ext".into()]);
     let token = jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(&SECRET)).unwrap();

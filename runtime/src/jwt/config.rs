@@ -220,11 +220,10 @@ impl JwtConfig {
         build_keyset(keys, &self.inner.base)
     }
 
-    pub(crate) fn keyset(&self) -> Arc<KeySet> {
-        match self.inner.keys.read() {
-            Ok(keys) => Arc::clone(&keys),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+    /// The current keys, read-locked for the time of one verification (no reference count
+    /// traffic on the hot path; a writer waits at most that long).
+    pub(crate) fn keyset(&self) -> std::sync::RwLockReadGuard<'_, Arc<KeySet>> {
+        self.inner.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The realm of the `WWW-Authenticate` challenge.

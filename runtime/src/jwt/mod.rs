@@ -49,11 +49,13 @@ pub use user::{
 #[cfg(not(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")))]
 compile_error!("authn's `jwt` feature needs a crypto backend: enable `jwt-aws-lc` (default) or `jwt-rust-crypto`");
 
-/// jsonwebtoken panics at first use unless exactly one backend is selected; with both features
-/// on (feature unification), pick aws-lc explicitly.
+/// jsonwebtoken panics at first use unless exactly one of its backends is enabled, and any crate
+/// in the build can enable the other one (feature unification). So authn installs its backend
+/// explicitly; if the app installed one first, that one stays.
 pub(crate) fn install_crypto_provider() {
-    #[cfg(all(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
-    {
-        let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
-    }
+    #[cfg(feature = "jwt-aws-lc")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(all(feature = "jwt-rust-crypto", not(feature = "jwt-aws-lc")))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    let _ = provider.install_default();
 }

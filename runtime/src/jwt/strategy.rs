@@ -18,12 +18,12 @@ pub(crate) fn challenge(config: &JwtConfig) -> Challenge {
     Challenge::new("Bearer").param("realm", config.realm().to_owned())
 }
 
-fn config_of(request: &HttpRequest) -> Result<JwtConfig, AuthError> {
+fn config_of(request: &HttpRequest) -> Result<&JwtConfig, AuthError> {
     if let Some(config) = request.app_data::<JwtConfig>() {
-        return Ok(config.clone());
+        return Ok(config);
     }
     if let Some(config) = request.app_data::<web::Data<JwtConfig>>() {
-        return Ok(config.get_ref().clone());
+        return Ok(config.get_ref());
     }
     tracing::error!("the \"jwt\" strategy needs a JwtConfig in the app data: App::new().app_data(config)");
     Err(AuthError::internal())
@@ -57,21 +57,27 @@ impl AuthenticationStrategy for JwtStrategy {
                     .stop_chain());
             }
         };
-        let verified = super::token::verify(&config, token).await?;
-        let granted = scopes_of(&verified.profile);
-        let missing: Vec<&str> = options.strings("scopes").filter(|s| !granted.contains(s)).collect();
+        let verified = super::token::verify(config, token).await?;
+        let mut required = options.strings("scopes").peekable();
+        let missing: Vec<&str> = match required.peek() {
+            None => Vec::new(),
+            Some(_) => {
+                let granted = scopes_of(&verified.profile);
+                required.filter(|s| !granted.contains(s)).collect()
+            }
+        };
         if !missing.is_empty() {
             let needed = missing.join(" ");
             return Err(AuthError::forbidden("Insufficient scope.")
                 .with_code("INSUFFICIENT_SCOPE")
-                .with_challenge(challenge(&config).param("error", "insufficient_scope").param("scope", needed))
+                .with_challenge(challenge(config).param("error", "insufficient_scope").param("scope", needed))
                 .stop_chain());
         }
         Ok(Outcome::User(verified.profile))
     }
 
     fn challenge(&self, request: &HttpRequest, _options: &StrategyOptions) -> Option<Challenge> {
-        config_of(request).ok().map(|c| challenge(&c))
+        config_of(request).ok().map(challenge)
     }
 
     fn accepted_options(&self) -> &'static [OptionSpec] {

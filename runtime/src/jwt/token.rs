@@ -17,26 +17,120 @@ use crate::{AuthError, UserProfile};
 const REGISTERED: [&str; 9] = ["sub", "name", "email", "jti", "iat", "exp", "nbf", "iss", "aud"];
 
 /// What a token carries; everything that is not registered becomes a profile claim.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Claims {
     sub: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     jti: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     iat: Option<u64>,
     exp: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     nbf: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     aud: Option<Value>,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+/// Hand-written so that known claims are matched without allocating their names, and only
+/// unknown ones are collected: `#[serde(flatten)]` buffers every field first, which cost more
+/// than the HMAC itself.
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+enum Field {
+    Sub,
+    Name,
+    Email,
+    Jti,
+    Iat,
+    Exp,
+    Nbf,
+    Iss,
+    Aud,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl serde::de::Visitor<'_> for FieldVisitor {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a claim name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Field, E> {
+                Ok(match name {
+                    "sub" => Field::Sub,
+                    "name" => Field::Name,
+                    "email" => Field::Email,
+                    "jti" => Field::Jti,
+                    "iat" => Field::Iat,
+                    "exp" => Field::Exp,
+                    "nbf" => Field::Nbf,
+                    "iss" => Field::Iss,
+                    "aud" => Field::Aud,
+                    other => Field::Other(other.to_owned()),
+                })
+            }
+        }
+        deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JWT claims object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
+        use serde::de::Error;
+        let (mut sub, mut name, mut email, mut jti, mut iat, mut exp, mut nbf, mut iss, mut aud) =
+            (None, None, None, None, None, None, None, None, None);
+        let mut extra = Map::new();
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Sub => sub = Some(map.next_value()?),
+                Field::Name => name = map.next_value()?,
+                Field::Email => email = map.next_value()?,
+                Field::Jti => jti = map.next_value()?,
+                Field::Iat => iat = map.next_value()?,
+                Field::Exp => exp = Some(map.next_value()?),
+                Field::Nbf => nbf = map.next_value()?,
+                Field::Iss => iss = map.next_value()?,
+                Field::Aud => aud = map.next_value()?,
+                Field::Other(key) => {
+                    extra.insert(key, map.next_value()?);
+                }
+            }
+        }
+        Ok(Claims {
+            sub: sub.ok_or_else(|| A::Error::missing_field("sub"))?,
+            name,
+            email,
+            jti,
+            iat,
+            exp: exp.ok_or_else(|| A::Error::missing_field("exp"))?,
+            nbf,
+            iss,
+            aud,
+            extra,
+        })
+    }
 }
 
 /// A freshly issued access token.
@@ -210,27 +304,32 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
         return Err("jwt too large");
     }
     // Three parts, as node's jsonwebtoken checks before anything else ("jwt malformed").
-    if token.bytes().filter(|b| *b == b'.').count() != 2 {
+    if memchr::memchr_iter(b'.', token.as_bytes()).count() != 2 {
         return Err("jwt malformed");
     }
     let keys = config.keyset();
     // One key without a kid: no need to read the header first (the common, fast case).
     let single = keys.keys.len() == 1 && keys.keys[0].key.kid.is_none();
-    let candidates: Vec<&VerifyingKey> = if single {
-        keys.keys.iter().collect()
+    // Deferred bindings: the single-key case borrows an array, the others a Vec, no allocation
+    // on the fast path.
+    let (only, many);
+    let candidates: &[&VerifyingKey] = if single {
+        only = [&keys.keys[0]];
+        &only
     } else {
         let header = decode_header(token).map_err(|e| reason(e.kind()))?;
-        let found = keys.candidates(header.kid.as_deref(), Some(header.alg));
-        if found.is_empty() {
+        let matching = keys.candidates(header.kid.as_deref(), Some(header.alg));
+        if matching.is_empty() {
             if let (Some(kid), Some(hook)) = (header.kid.as_deref(), &inner.on_unknown_kid) {
                 hook(kid);
             }
             return Err(if header.kid.is_some() { "unknown key id" } else { "invalid algorithm" });
         }
-        found
+        many = matching;
+        &many
     };
     let mut last = "invalid signature";
-    for key in candidates {
+    for key in candidates.iter().copied() {
         match decode::<Claims>(token, &key.key.decoding, &key.validation) {
             Ok(data) => {
                 if data.header.crit.is_some() {
@@ -247,6 +346,7 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
 
 fn finish(config: &JwtConfig, claims: Claims) -> Result<VerifiedToken, &'static str> {
     let inner = &config.inner;
+    let now = now();
     for required in &inner.required_claims {
         let present = match required.as_str() {
             "iat" => claims.iat.is_some(),
@@ -261,11 +361,11 @@ fn finish(config: &JwtConfig, claims: Claims) -> Result<VerifiedToken, &'static 
     }
     if let (Some(max_age), Some(iat)) = (inner.max_age, claims.iat) {
         let leeway = Duration::from_secs(inner.base.leeway);
-        if iat.saturating_add((max_age + leeway).as_secs()) < now() {
+        if iat.saturating_add((max_age + leeway).as_secs()) < now {
             return Err("maxAge exceeded");
         }
     }
-    if claims.iat.is_some_and(|iat| iat > now().saturating_add(inner.base.leeway)) {
+    if claims.iat.is_some_and(|iat| iat > now.saturating_add(inner.base.leeway)) {
         return Err("jwt issued in the future");
     }
     let profile = UserProfile { id: claims.sub, name: claims.name, email: claims.email, claims: claims.extra };
