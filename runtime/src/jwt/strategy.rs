@@ -45,12 +45,12 @@ impl AuthenticationStrategy for JwtStrategy {
         let token = match bearer::find(request, &config.inner.sources) {
             Ok(Presented::Token(token)) => token,
             Ok(Presented::Missing(message)) => {
-                return Err(AuthError::missing_credentials(message).with_challenge(challenge(&config)));
+                return Err(AuthError::missing_credentials(message).with_challenge(challenge(config)));
             }
             Err(error) => {
                 return Err(error
                     .with_challenge(
-                        challenge(&config)
+                        challenge(config)
                             .param("error", "invalid_token")
                             .param("error_description", "malformed Authorization header"),
                     )
