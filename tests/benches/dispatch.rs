@@ -13,7 +13,7 @@ use actix_web::{App, get};
 use authn::{CurrentUser, authenticate};
 use criterion::{Criterion, criterion_group};
 
-use authn_tests as _;
+use authn_tests::http::{quartiles, serve};
 
 #[get("/bare")]
 async fn bare() -> &'static str {
@@ -81,13 +81,10 @@ fn interleaved_ratios() {
         }
         [one, two]
     });
-    for (name, mut ratios) in ["authn, no-op strategy", "authn, pass then no-op"].into_iter().zip(ratios) {
-        ratios.sort_by(f64::total_cmp);
+    for (name, ratios) in ["authn, no-op strategy", "authn, pass then no-op"].into_iter().zip(ratios) {
+        let (median, low, high) = quartiles(ratios);
         println!(
-            "in process, ratio to bare handler, {name}: median {:.3} (quartiles {:.3}..{:.3}, {ROUNDS} alternating rounds of {REQUESTS})",
-            ratios[ROUNDS / 2],
-            ratios[ROUNDS / 4],
-            ratios[3 * ROUNDS / 4]
+            "in process, ratio to bare handler, {name}: median {median:.3} (quartiles {low:.3}..{high:.3}, {ROUNDS} alternating rounds of {REQUESTS})"
         );
     }
 }
@@ -99,18 +96,11 @@ fn interleaved_ratios_over_tcp() {
     const REQUESTS: u32 = 5_000;
     let (tx, rx) = std::sync::mpsc::channel();
     let server = std::thread::spawn(move || {
-        actix_rt::System::new().block_on(async move {
-            let server = actix_web::HttpServer::new(|| {
-                App::new().service(bare).service(with_authn).service(with_second_strategy)
-            })
-            .workers(1)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .unwrap();
-            let address = server.addrs()[0];
-            let server = server.run();
-            tx.send((address, server.handle())).unwrap();
-            server.await.unwrap();
+        let system = actix_rt::System::new();
+        system.block_on(async move {
+            tx.send(serve(|| App::new().service(bare).service(with_authn).service(with_second_strategy))).unwrap();
+            // Keep the system alive until the handle stops the server.
+            std::future::pending::<()>().await;
         })
     });
     let (address, handle) = rx.recv().unwrap();
@@ -138,17 +128,15 @@ fn interleaved_ratios_over_tcp() {
         one.push(time("/authn") / base);
         two.push(time("/authn-second") / base);
     }
-    for (name, mut ratios) in ["authn, no-op strategy", "authn, pass then no-op"].into_iter().zip([one, two]) {
-        ratios.sort_by(f64::total_cmp);
+    for (name, ratios) in ["authn, no-op strategy", "authn, pass then no-op"].into_iter().zip([one, two]) {
+        let (median, low, high) = quartiles(ratios);
         println!(
-            "over TCP, ratio to bare handler, {name}: median {:.3} (quartiles {:.3}..{:.3}, {ROUNDS} alternating rounds of {REQUESTS})",
-            ratios[ROUNDS / 2],
-            ratios[ROUNDS / 4],
-            ratios[3 * ROUNDS / 4]
+            "over TCP, ratio to bare handler, {name}: median {median:.3} (quartiles {low:.3}..{high:.3}, {ROUNDS} alternating rounds of {REQUESTS})"
         );
     }
     actix_rt::System::new().block_on(handle.stop(true));
-    server.join().unwrap();
+    // The server's thread stays parked until the process exits.
+    drop(server);
 }
 
 criterion_group! {

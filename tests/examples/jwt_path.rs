@@ -7,20 +7,9 @@
 use actix_web::test::TestRequest;
 use authn::jwt::{Algorithm, JwtConfig, JwtKey, JwtStrategy};
 use authn::{AuthenticationStrategy, StrategyOptions};
-use authn_tests::jwt::{SECRET, claims, sign_hs256};
+use authn_tests::jwt::{BareClaims, SECRET, bare_validation, claims, sign_hs256};
 use futures_util::FutureExt;
-use jsonwebtoken::{DecodingKey, Validation};
-
-#[allow(dead_code)]
-#[derive(serde::Deserialize)]
-struct BareClaims {
-    sub: String,
-    exp: u64,
-    iat: u64,
-    iss: String,
-    aud: String,
-    jti: String,
-}
+use jsonwebtoken::DecodingKey;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
@@ -36,10 +25,7 @@ fn main() {
         .app_data(config)
         .to_http_request();
     let key = DecodingKey::from_secret(&SECRET);
-    let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.set_issuer(&["authn-tests"]);
-    validation.set_audience(&["todo"]);
-    validation.validate_nbf = true;
+    let validation = bare_validation(jsonwebtoken::Algorithm::HS256);
     for _ in 0..20_000 {
         match mode.as_str() {
             "bare" => {

@@ -53,3 +53,33 @@ where
 pub fn get(path: &str) -> TestRequest {
     TestRequest::get().uri(path)
 }
+
+/// Starts `app` on a free loopback port with one worker, inside the current actix system, for
+/// tests that need a real socket. Stop it with the returned handle.
+pub fn serve<F, I, S, B>(app: F) -> (std::net::SocketAddr, actix_web::dev::ServerHandle)
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: actix_service::IntoServiceFactory<S, actix_http::Request>,
+    S: actix_web::dev::ServiceFactory<actix_http::Request, Config = actix_web::dev::AppConfig> + 'static,
+    S::Error: Into<actix_web::Error> + 'static,
+    S::InitError: std::fmt::Debug,
+    S::Response: Into<actix_http::Response<B>> + 'static,
+    <S::Service as Service<actix_http::Request>>::Future: 'static,
+    S::Service: 'static,
+    B: MessageBody + 'static,
+{
+    let server =
+        actix_web::HttpServer::new(app).workers(1).disable_signals().bind(("127.0.0.1", 0)).expect("a loopback port");
+    let address = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (address, handle)
+}
+
+/// The median and quartiles of per-round ratios: how the benchmarks report on a noisy machine.
+pub fn quartiles(mut ratios: Vec<f64>) -> (f64, f64, f64) {
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    (ratios[n / 2], ratios[n / 4], ratios[3 * n / 4])
+}

@@ -220,3 +220,24 @@ pub fn sign(
 pub fn sign_hs256(claims: &serde_json::Value) -> String {
     sign(jsonwebtoken::Algorithm::HS256, &jsonwebtoken::EncodingKey::from_secret(&SECRET), claims, None)
 }
+
+/// What a hand-written handler would decode: the benchmarks' baseline.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+pub struct BareClaims {
+    sub: String,
+    exp: u64,
+    iat: u64,
+    iss: String,
+    aud: String,
+    jti: String,
+}
+
+/// The checks the test app's configuration makes, for a bare `jsonwebtoken::decode`.
+pub fn bare_validation(alg: jsonwebtoken::Algorithm) -> jsonwebtoken::Validation {
+    let mut validation = jsonwebtoken::Validation::new(alg);
+    validation.set_issuer(&["authn-tests"]);
+    validation.set_audience(&["todo"]);
+    validation.validate_nbf = true;
+    validation
+}

@@ -4,8 +4,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use actix_web::{App, HttpServer, post, web};
+use actix_web::{App, post, web};
 use authn::{CurrentUser, authenticate};
+use authn_tests::http::serve;
 // Registers the "header" strategy; named, or the linker drops it.
 use authn_tests as _;
 
@@ -22,15 +23,7 @@ fn post_head(length: usize, user: Option<&str>) -> String {
 
 #[actix_rt::test]
 async fn an_unauthenticated_10_mb_post_is_answered_401_without_reading_the_body() {
-    let server = HttpServer::new(|| App::new().app_data(web::PayloadConfig::new(64 * 1024 * 1024)).service(upload))
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .unwrap();
-    let address = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_rt::spawn(server);
+    let (address, handle) = serve(|| App::new().app_data(web::PayloadConfig::new(64 * 1024 * 1024)).service(upload));
 
     let answer = actix_web::rt::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(address).unwrap();

@@ -5,9 +5,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use actix_web::{App, HttpServer, get};
+use actix_web::{App, get};
 use authn::jwt::{Algorithm, JwtConfig, JwtKey};
 use authn::{CurrentUser, authenticate};
+use authn_tests::http::serve;
 use authn_tests::jwt::{SECRET, claims, sign_hs256};
 
 #[authenticate("jwt")]
@@ -35,15 +36,7 @@ async fn a_64_kib_header_is_a_4xx_and_the_server_still_answers() {
         .audience("todo")
         .build()
         .unwrap();
-    let server = HttpServer::new(move || App::new().app_data(config.clone()).service(me))
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .unwrap();
-    let address = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_rt::spawn(server);
+    let (address, handle) = serve(move || App::new().app_data(config.clone()).service(me));
 
     let huge = format!("Bearer {}", "a".repeat(64 * 1024));
     let answer = actix_web::rt::task::spawn_blocking(move || request(address, &huge)).await.unwrap();
