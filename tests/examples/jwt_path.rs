@@ -5,20 +5,15 @@
 //! strategy on a request carrying the same HS256 token.
 
 use actix_web::test::TestRequest;
-use authn::jwt::{Algorithm, JwtConfig, JwtKey, JwtStrategy};
+use authn::jwt::JwtStrategy;
 use authn::{AuthenticationStrategy, StrategyOptions};
-use authn_tests::jwt::{BareClaims, SECRET, bare_validation, claims, sign_hs256};
+use authn_tests::jwt::{BareClaims, SECRET, bare_validation, claims, config_builder, sign_hs256};
 use futures_util::FutureExt;
 use jsonwebtoken::DecodingKey;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
-    let config = JwtConfig::builder()
-        .key(JwtKey::hmac(Algorithm::HS256, &SECRET).unwrap())
-        .issuer("authn-tests")
-        .audience("todo")
-        .build()
-        .unwrap();
+    let config = config_builder().build().unwrap();
     let token = sign_hs256(&claims());
     let request = TestRequest::default()
         .insert_header(("authorization", format!("Bearer {token}")))

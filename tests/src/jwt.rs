@@ -241,3 +241,11 @@ pub fn bare_validation(alg: jsonwebtoken::Algorithm) -> jsonwebtoken::Validation
     validation.validate_nbf = true;
     validation
 }
+
+/// The test app's HS256 key, issuer and audience, to finish with other settings.
+pub fn config_builder() -> authn::jwt::JwtConfigBuilder {
+    JwtConfig::builder()
+        .key(JwtKey::hmac(Algorithm::HS256, &SECRET).expect("32-byte secret"))
+        .issuer("authn-tests")
+        .audience("todo")
+}

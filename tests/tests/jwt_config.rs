@@ -8,7 +8,7 @@ use actix_web::{App, HttpResponse, get};
 use authn::jwt::{Algorithm, JwtConfig, JwtConfigBuilder, JwtKey, JwtTokenService, TokenService, TokenSource};
 use authn::{CurrentUser, UserProfile, authenticate};
 use authn_tests::http::{Answer, send};
-use authn_tests::jwt::{SECRET, claims, key_file, now, sign, sign_hs256};
+use authn_tests::jwt::{claims, config_builder, key_file, now, sign, sign_hs256};
 use futures_util::FutureExt;
 use serde_json::json;
 
@@ -19,7 +19,7 @@ async fn me(user: CurrentUser) -> HttpResponse {
 }
 
 fn builder() -> JwtConfigBuilder {
-    JwtConfig::builder().key(JwtKey::hmac(Algorithm::HS256, &SECRET).unwrap()).issuer("authn-tests").audience("todo")
+    config_builder()
 }
 
 async fn call(config: JwtConfig, request: TestRequest) -> Answer {

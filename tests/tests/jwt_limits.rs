@@ -6,10 +6,9 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use actix_web::{App, get};
-use authn::jwt::{Algorithm, JwtConfig, JwtKey};
 use authn::{CurrentUser, authenticate};
 use authn_tests::http::serve;
-use authn_tests::jwt::{SECRET, claims, sign_hs256};
+use authn_tests::jwt::{claims, config_builder, sign_hs256};
 
 #[authenticate("jwt")]
 #[get("/me")]
@@ -30,12 +29,7 @@ fn request(address: std::net::SocketAddr, authorization: &str) -> String {
 
 #[actix_rt::test]
 async fn a_64_kib_header_is_a_4xx_and_the_server_still_answers() {
-    let config = JwtConfig::builder()
-        .key(JwtKey::hmac(Algorithm::HS256, &SECRET).unwrap())
-        .issuer("authn-tests")
-        .audience("todo")
-        .build()
-        .unwrap();
+    let config = config_builder().build().unwrap();
     let (address, handle) = serve(move || App::new().app_data(config.clone()).service(me));
 
     let huge = format!("Bearer {}", "a".repeat(64 * 1024));

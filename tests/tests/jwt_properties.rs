@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use authn::jwt::{Algorithm, JwtConfig, JwtKey, JwtTokenService, TokenService};
-use authn_tests::jwt::{SECRET, claims, now, sign_hs256};
+use authn::jwt::{JwtTokenService, TokenService};
+use authn_tests::jwt::{claims, config_builder, now, sign_hs256};
 use futures_util::FutureExt;
 use proptest::prelude::*;
 
@@ -12,13 +12,7 @@ const LEEWAY: i64 = 30;
 const MARGIN: i64 = 3;
 
 fn service() -> JwtTokenService {
-    let config = JwtConfig::builder()
-        .key(JwtKey::hmac(Algorithm::HS256, &SECRET).unwrap())
-        .issuer("authn-tests")
-        .audience("todo")
-        .leeway(Duration::from_secs(LEEWAY as u64))
-        .build()
-        .unwrap();
+    let config = config_builder().leeway(Duration::from_secs(LEEWAY as u64)).build().unwrap();
     JwtTokenService::new(config)
 }
 
