@@ -1,0 +1,104 @@
+//! LoopBack's error bodies for what the API itself refuses: 400, 404 `ENTITY_NOT_FOUND`, 409,
+//! 422 `VALIDATION_FAILED` with `details`, 500 without details.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::fmt;
+
+/// One failed check of a request body, in LoopBack's `details` shape.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Detail {
+    /// Where, e.g. `/title`.
+    pub path: String,
+    /// A keyword: `required`, `type`, `format`, `minLength`, `additionalProperties`.
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+}
+
+/// An error answered with LoopBack's JSON body.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 with a code, e.g. `INVALID_PARAMETER_VALUE`.
+    BadRequest { code: &'static str, message: String },
+    /// 422 `VALIDATION_FAILED`.
+    Validation(Vec<Detail>),
+    /// 404 `ENTITY_NOT_FOUND`.
+    NotFound { entity: &'static str, id: String },
+    /// 409, e.g. an email already registered.
+    Conflict(String),
+    /// 500; the cause is logged, never sent.
+    Internal(String),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::BadRequest { message, .. } | ApiError::Conflict(message) => f.write_str(message),
+            ApiError::Validation(_) => f.write_str("validation failed"),
+            ApiError::NotFound { entity, id } => write!(f, "Entity not found: {entity} with id {id}"),
+            ApiError::Internal(cause) => write!(f, "internal error: {cause}"),
+        }
+    }
+}
+
+impl ApiError {
+    /// A 500 from any error, logged here.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        ApiError::Internal(cause.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let (name, message, code, details) = match self {
+            ApiError::BadRequest { code, message } => ("BadRequestError", message.clone(), Some(*code), None),
+            ApiError::Validation(details) => (
+                "UnprocessableEntityError",
+                "The request body is invalid. See error object `details` property for more info.".to_owned(),
+                Some("VALIDATION_FAILED"),
+                Some(details),
+            ),
+            ApiError::NotFound { .. } => ("Error", self.to_string(), Some("ENTITY_NOT_FOUND"), None),
+            ApiError::Conflict(message) => ("ConflictError", message.clone(), Some("CONFLICT"), None),
+            ApiError::Internal(_) => ("InternalServerError", "Internal Server Error".to_owned(), None, None),
+        };
+        let mut error = serde_json::json!({"statusCode": status.as_u16(), "name": name, "message": message});
+        if let Some(code) = code {
+            error["code"] = code.into();
+        }
+        if let Some(details) = details {
+            error["details"] = serde_json::to_value(details).unwrap_or_default();
+        }
+        HttpResponse::build(status).json(serde_json::json!({"error": error}))
+    }
+}
+
+/// An authn error (login, refresh) answered in the same body shape.
+pub fn auth(error: authn::AuthError) -> actix_web::Error {
+    let status = error.status();
+    let name = match status.as_u16() {
+        401 => "UnauthorizedError",
+        403 => "ForbiddenError",
+        _ => "InternalServerError",
+    };
+    let body = serde_json::json!({"error": {"statusCode": status.as_u16(), "name": name, "message": error.message()}});
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::UNAUTHORIZED {
+        response.insert_header(("www-authenticate", r#"Bearer realm="todo-jwt""#));
+    }
+    actix_web::error::InternalError::from_response(error, response.json(body)).into()
+}

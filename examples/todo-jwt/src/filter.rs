@@ -1,0 +1,237 @@
+//! LoopBack's `filter` and `where` query parameters, parsed into a closed model and rendered as
+//! parameterised SQL: client input never becomes SQL text.
+
+use rusqlite::types::Value as SqlValue;
+use serde_json::Value;
+
+use crate::errors::ApiError;
+
+/// A `Todo` property that can be filtered or sorted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Id,
+    Title,
+    Desc,
+    IsComplete,
+}
+
+impl Column {
+    fn parse(name: &str) -> Option<Column> {
+        match name {
+            "id" => Some(Column::Id),
+            "title" => Some(Column::Title),
+            "desc" => Some(Column::Desc),
+            "isComplete" => Some(Column::IsComplete),
+            _ => None,
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Column::Id => "id",
+            Column::Title => "title",
+            Column::Desc => "description",
+            Column::IsComplete => "is_complete",
+        }
+    }
+}
+
+/// A `where` clause: equality on properties, combined with `and` / `or`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Where {
+    And(Vec<Where>),
+    Or(Vec<Where>),
+    Eq(Column, SqlValue),
+}
+
+/// A whole `filter`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub condition: Option<Where>,
+    pub limit: Option<i64>,
+    pub skip: Option<i64>,
+    pub order: Vec<(Column, bool)>,
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest { code: "INVALID_PARAMETER_VALUE", message: message.into() }
+}
+
+/// Parses `?filter=<json>`.
+pub fn parse_filter(json: &str) -> Result<Filter, ApiError> {
+    let value: Value = serde_json::from_str(json).map_err(|_| bad("The filter parameter is not valid JSON."))?;
+    let Value::Object(map) = value else { return Err(bad("The filter parameter must be a JSON object.")) };
+    let mut filter = Filter::default();
+    for (key, value) in &map {
+        match key.as_str() {
+            "where" => filter.condition = Some(condition(value)?),
+            "limit" => filter.limit = Some(count(value, "limit")?),
+            "skip" | "offset" => filter.skip = Some(count(value, "skip")?),
+            "order" => filter.order = order(value)?,
+            "fields" | "include" => return Err(bad(format!("The filter property `{key}` is not supported."))),
+            other => return Err(bad(format!("Unknown filter property `{other}`."))),
+        }
+    }
+    Ok(filter)
+}
+
+/// Parses `?where=<json>`.
+pub fn parse_where(json: &str) -> Result<Where, ApiError> {
+    let value: Value = serde_json::from_str(json).map_err(|_| bad("The where parameter is not valid JSON."))?;
+    condition(&value)
+}
+
+fn count(value: &Value, name: &str) -> Result<i64, ApiError> {
+    value
+        .as_i64()
+        .filter(|n| (0..=10_000).contains(n))
+        .ok_or_else(|| bad(format!("The filter `{name}` must be an integer from 0 to 10000.")))
+}
+
+fn order(value: &Value) -> Result<Vec<(Column, bool)>, ApiError> {
+    let items: Vec<&str> = match value {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => {
+            items.iter().map(|i| i.as_str().ok_or_else(|| bad("order items are strings"))).collect::<Result<_, _>>()?
+        }
+        _ => return Err(bad("The filter `order` must be a string or a list of strings.")),
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let mut words = item.split_whitespace();
+            let column =
+                words.next().and_then(Column::parse).ok_or_else(|| bad(format!("Cannot order by `{item}`.")))?;
+            let ascending = match words.next().map(str::to_ascii_uppercase).as_deref() {
+                None | Some("ASC") => true,
+                Some("DESC") => false,
+                _ => return Err(bad(format!("Cannot order by `{item}`."))),
+            };
+            Ok((column, ascending))
+        })
+        .collect()
+}
+
+fn condition(value: &Value) -> Result<Where, ApiError> {
+    let Value::Object(map) = value else { return Err(bad("A where clause must be a JSON object.")) };
+    let mut all = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        match key.as_str() {
+            "and" | "or" => {
+                let Value::Array(items) = value else { return Err(bad(format!("`{key}` takes a list of clauses."))) };
+                let clauses = items.iter().map(condition).collect::<Result<Vec<_>, _>>()?;
+                all.push(if key == "and" { Where::And(clauses) } else { Where::Or(clauses) });
+            }
+            name => {
+                let column = Column::parse(name).ok_or_else(|| bad(format!("Unknown property `{name}` in where.")))?;
+                all.push(Where::Eq(column, scalar(column, value)?));
+            }
+        }
+    }
+    Ok(if all.len() == 1 { all.remove(0) } else { Where::And(all) })
+}
+
+fn scalar(column: Column, value: &Value) -> Result<SqlValue, ApiError> {
+    Ok(match (column, value) {
+        (_, Value::Null) => SqlValue::Null,
+        (Column::Id, Value::Number(n)) if n.is_i64() => SqlValue::Integer(n.as_i64().unwrap_or_default()),
+        (Column::Title | Column::Desc, Value::String(s)) => SqlValue::Text(s.clone()),
+        (Column::IsComplete, Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
+        _ => return Err(bad("A where value has the wrong type for its property (operators are not supported).")),
+    })
+}
+
+impl Where {
+    /// Appends the clause as SQL with `?` placeholders, and its values.
+    pub fn to_sql(&self, sql: &mut String, params: &mut Vec<SqlValue>) {
+        match self {
+            Where::Eq(column, SqlValue::Null) => {
+                sql.push_str(column.sql());
+                sql.push_str(" IS NULL");
+            }
+            Where::Eq(column, value) => {
+                sql.push_str(column.sql());
+                sql.push_str(" = ?");
+                params.push(value.clone());
+            }
+            Where::And(clauses) | Where::Or(clauses) => {
+                if clauses.is_empty() {
+                    sql.push_str(if matches!(self, Where::And(_)) { "1" } else { "0" });
+                    return;
+                }
+                let joiner = if matches!(self, Where::And(_)) { " AND " } else { " OR " };
+                sql.push('(');
+                for (i, clause) in clauses.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(joiner);
+                    }
+                    clause.to_sql(sql, params);
+                }
+                sql.push(')');
+            }
+        }
+    }
+}
+
+impl Filter {
+    /// `ORDER BY ... LIMIT ... OFFSET ...`, appended.
+    pub fn tail_sql(&self, sql: &mut String, params: &mut Vec<SqlValue>) {
+        sql.push_str(" ORDER BY ");
+        for (column, ascending) in &self.order {
+            sql.push_str(column.sql());
+            sql.push_str(if *ascending { " ASC, " } else { " DESC, " });
+        }
+        sql.push_str("id ASC LIMIT ? OFFSET ?");
+        params.push(SqlValue::Integer(self.limit.unwrap_or(-1)));
+        params.push(SqlValue::Integer(self.skip.unwrap_or(0)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(w: &Where) -> (String, Vec<SqlValue>) {
+        let (mut s, mut p) = (String::new(), Vec::new());
+        w.to_sql(&mut s, &mut p);
+        (s, p)
+    }
+
+    #[test]
+    fn equality_and_or() {
+        let w = parse_where(r#"{"or": [{"title": "a"}, {"and": [{"isComplete": true}, {"desc": null}]}]}"#).unwrap();
+        let (s, p) = sql(&w);
+        assert_eq!(s, "(title = ? OR (is_complete = ? AND description IS NULL))");
+        assert_eq!(p, [SqlValue::Text("a".into()), SqlValue::Integer(1)]);
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_understand() {
+        for bad in [
+            r#"{"title": {"like": "%"}}"#,
+            r#"{"ownerId": "x"}"#,
+            r#"{"isComplete": "yes"}"#,
+            r#"{"and": {"title": "a"}}"#,
+            r#"[1]"#,
+            "not json",
+        ] {
+            assert!(parse_where(bad).is_err(), "{bad}");
+        }
+        assert!(parse_filter(r#"{"limit": -1}"#).is_err());
+        assert!(parse_filter(r#"{"order": "title; DROP TABLE todos"}"#).is_err());
+        assert!(parse_filter(r#"{"fields": {"title": true}}"#).is_err());
+    }
+
+    #[test]
+    fn filter_parts() {
+        let f =
+            parse_filter(r#"{"where": {"isComplete": false}, "limit": 2, "skip": 1, "order": ["title DESC", "id"]}"#)
+                .unwrap();
+        assert_eq!(f.limit, Some(2));
+        assert_eq!(f.skip, Some(1));
+        assert_eq!(f.order, [(Column::Title, false), (Column::Id, true)]);
+        let (mut s, mut p) = (String::new(), Vec::new());
+        f.tail_sql(&mut s, &mut p);
+        assert_eq!(s, " ORDER BY title DESC, id ASC, id ASC LIMIT ? OFFSET ?");
+    }
+}

@@ -1,0 +1,91 @@
+//! LoopBack's `examples/todo-jwt` on authn: sign up, log in (JWT, refresh tokens), and keep a
+//! private list of todos, on an embedded SQLite file.
+
+pub mod db;
+pub mod errors;
+pub mod filter;
+pub mod secret;
+mod todos;
+mod users;
+mod validate;
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, error, get, web};
+use authn::authenticate;
+use authn::jwt::{DefaultUserService, JwtConfig, JwtTokenService, RefreshTokenService};
+
+use crate::db::Database;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Database,
+    pub users: DefaultUserService,
+    pub tokens: JwtTokenService,
+    pub refresh: RefreshTokenService,
+}
+
+impl AppState {
+    /// The services over `db`, with `config` (which holds the token store).
+    pub fn new(db: Database, config: JwtConfig, users: DefaultUserService) -> Result<Self, authn::jwt::JwtConfigError> {
+        let refresh = RefreshTokenService::new(config.clone(), Arc::new(users.clone()))?;
+        Ok(AppState { db, users, tokens: JwtTokenService::new(config), refresh })
+    }
+}
+
+/// Health check.
+#[authenticate(skip)]
+#[get("/ping")]
+async fn ping() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"running": true}))
+}
+
+/// A JSON body that does not parse is LoopBack's 400; one that is too large, 413.
+fn json_error(error: error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let status = match &error {
+        error::JsonPayloadError::OverflowKnownLength { .. } | error::JsonPayloadError::Overflow { .. } => 413,
+        _ => 400,
+    };
+    let (name, message) = match status {
+        413 => ("PayloadTooLargeError", "Request body is too large.".to_owned()),
+        _ => ("BadRequestError", "Request body is not valid JSON.".to_owned()),
+    };
+    let body = serde_json::json!({"error": {"statusCode": status, "name": name, "message": message}});
+    let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+    error::InternalError::from_response(error, HttpResponse::build(status).json(body)).into()
+}
+
+/// Mounts the API. `config` and `state` become app data.
+pub fn configure(config: JwtConfig, state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(config)
+            .app_data(state)
+            .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error))
+            .service(ping)
+            .service(users::signup)
+            .service(users::login)
+            .service(users::refresh_login)
+            .service(users::refresh)
+            .service(users::logout)
+            .service(users::who_am_i)
+            // `/todos/count` before `/todos/{id}`: actix tries resources in order.
+            .service(todos::count)
+            .service(todos::create)
+            .service(todos::list)
+            .service(todos::patch_all)
+            .service(todos::show)
+            .service(todos::replace)
+            .service(todos::patch_one)
+            .service(todos::remove);
+    }
+}
+
+/// A random v4 UUID for user ids.
+pub fn random_uuid() -> Result<String, getrandom::Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+}

@@ -1,0 +1,105 @@
+//! `cargo run --release -p todo-jwt`: the API on http://127.0.0.1:3000, data in `./data`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::Service;
+use actix_web::{App, HttpMessage, HttpServer, web};
+use authn::Authentication;
+use authn::jwt::{Algorithm, DefaultUserService, JwtConfig, JwtKey, SqliteStore};
+use clap::Parser;
+use todo_jwt::db::Database;
+use todo_jwt::{AppState, configure, secret};
+use tracing_subscriber::EnvFilter;
+
+/// LoopBack's todo-jwt API on authn and SQLite.
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    after_help = "Environment: JWT_SECRET (at least 32 bytes; when unset, a secret is generated \
+    into DATA_DIR/jwt-secret on first start), RUST_LOG (log filter, default info)."
+)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Directory of the SQLite database and the generated secret.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(long, env = "WORKERS")]
+    workers: Option<usize>,
+}
+
+static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+
+    std::fs::create_dir_all(&args.data_dir)?;
+    let database_path = args.data_dir.join("todo.db");
+    let db = Database::open(&database_path)?;
+    let store = SqliteStore::open(&database_path)?;
+    let (key, origin) = secret::load(&args.data_dir, std::env::var("JWT_SECRET").ok())?;
+    match &origin {
+        secret::Origin::Environment => tracing::info!("JWT secret from JWT_SECRET"),
+        secret::Origin::File(path) => tracing::info!(path = %path.display(), "JWT secret from the data directory"),
+        secret::Origin::Generated(path) => {
+            tracing::warn!(path = %path.display(), "JWT_SECRET is not set: generated a secret and stored it (mode 0600)")
+        }
+    }
+    let config = JwtConfig::builder()
+        .key(JwtKey::hmac(Algorithm::HS256, &key)?)
+        .issuer("todo-jwt")
+        .audience("todo-jwt")
+        .realm("todo-jwt")
+        .store(Arc::new(store))
+        .build()?;
+    let users = DefaultUserService::new(Arc::new(db.clone()));
+    let state = web::Data::new(AppState::new(db, config.clone(), users)?);
+
+    authn::validate()?;
+    for route in authn::routes() {
+        tracing::info!("route {route}");
+    }
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap_fn(|request, service| {
+                // A request id and, once known, the user id on every log line; never a token.
+                let id = REQUEST_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let span = tracing::info_span!("request", id, method = %request.method(), path = %request.path());
+                let started = Instant::now();
+                let response = service.call(request);
+                async move {
+                    let response = response.await?;
+                    let user = Authentication::of(response.request()).map(|a| a.profile().id.clone());
+                    let _entered = span.enter();
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        user = user.as_deref().unwrap_or("-"),
+                        elapsed_us = started.elapsed().as_micros() as u64,
+                        "served"
+                    );
+                    let _ = response.request().extensions().get::<Authentication>();
+                    Ok(response)
+                }
+            })
+            .configure(configure(config.clone(), state.clone()))
+    });
+    if let Some(workers) = args.workers {
+        server = server.workers(workers);
+    }
+    tracing::info!("listening on http://{}:{}", args.host, args.port);
+    // actix stops gracefully on SIGINT and SIGTERM: in-flight requests finish first.
+    server.bind((args.host.as_str(), args.port))?.run().await?;
+    Ok(())
+}

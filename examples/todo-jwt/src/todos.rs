@@ -1,0 +1,155 @@
+//! The todo routes of LoopBack's todo-jwt example. Every query carries the caller's id: another
+//! user's todos are not found, never shown, changed, counted or deleted.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use authn::{CurrentUser, authenticate};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::errors::ApiError;
+use crate::filter::{self, Filter};
+use crate::validate;
+
+#[derive(Deserialize)]
+struct Params {
+    filter: Option<String>,
+    #[serde(rename = "where")]
+    condition: Option<String>,
+}
+
+fn params(request: &HttpRequest) -> Result<Params, ApiError> {
+    web::Query::<Params>::from_query(request.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|_| ApiError::BadRequest { code: "INVALID_PARAMETER_VALUE", message: "Invalid query string.".into() })
+}
+
+fn todo_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::BadRequest {
+        code: "INVALID_PARAMETER_VALUE",
+        message: format!("Invalid data {} for parameter \"id\".", serde_json::Value::String(raw.to_owned())),
+    })
+}
+
+fn condition(request: &HttpRequest) -> Result<Option<filter::Where>, ApiError> {
+    params(request)?.condition.as_deref().map(filter::parse_where).transpose()
+}
+
+/// Creates a todo owned by the caller.
+#[authenticate("jwt")]
+#[post("/todos")]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
+    let fields = validate::todo(&body, true)?;
+    let todo = state.db.create_todo(user.id.clone(), fields).await?;
+    Ok(HttpResponse::Ok().json(todo))
+}
+
+/// The caller's todos, with LoopBack's `filter` (`where`, `limit`, `skip`, `order`).
+#[authenticate("jwt")]
+#[get("/todos")]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    request: HttpRequest,
+) -> actix_web::Result<HttpResponse> {
+    let filter =
+        params(&request)?.filter.as_deref().map(filter::parse_filter).transpose()?.unwrap_or_else(Filter::default);
+    Ok(HttpResponse::Ok().json(state.db.find_todos(user.id.clone(), filter).await?))
+}
+
+/// `{count}` of the caller's todos matching `where`.
+#[authenticate("jwt")]
+#[get("/todos/count")]
+pub(crate) async fn count(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    request: HttpRequest,
+) -> actix_web::Result<HttpResponse> {
+    let condition = condition(&request)?;
+    let total = state.db.count_todos(user.id.clone(), condition).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"count": total})))
+}
+
+/// Patches every one of the caller's todos matching `where`, in one transaction.
+#[authenticate("jwt")]
+#[patch("/todos")]
+pub(crate) async fn patch_all(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    request: HttpRequest,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
+    let condition = condition(&request)?;
+    let fields = validate::todo(&body, false)?;
+    let changed = state.db.update_todos(user.id.clone(), condition, fields).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"count": changed})))
+}
+
+/// One todo.
+#[authenticate("jwt")]
+#[get("/todos/{id}")]
+pub(crate) async fn show(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+) -> actix_web::Result<HttpResponse> {
+    let id = todo_id(&id)?;
+    Ok(HttpResponse::Ok().json(state.db.get_todo(user.id.clone(), id).await?))
+}
+
+async fn update(
+    state: &AppState,
+    owner: String,
+    id: &str,
+    body: &Value,
+    complete: bool,
+) -> actix_web::Result<HttpResponse> {
+    let id = todo_id(id)?;
+    let fields = validate::todo(body, complete)?;
+    let condition = filter::Where::Eq(filter::Column::Id, rusqlite::types::Value::Integer(id));
+    match state.db.update_todos(owner, Some(condition), fields).await? {
+        0 => Err(ApiError::NotFound { entity: "Todo", id: id.to_string() }.into()),
+        _ => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+/// Replaces a todo.
+#[authenticate("jwt")]
+#[put("/todos/{id}")]
+pub(crate) async fn replace(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
+    update(&state, user.id.clone(), &id, &body, true).await
+}
+
+/// Merges fields into a todo.
+#[authenticate("jwt")]
+#[patch("/todos/{id}")]
+pub(crate) async fn patch_one(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
+    update(&state, user.id.clone(), &id, &body, false).await
+}
+
+/// Deletes a todo.
+#[authenticate("jwt")]
+#[delete("/todos/{id}")]
+pub(crate) async fn remove(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+) -> actix_web::Result<HttpResponse> {
+    let id = todo_id(&id)?;
+    state.db.delete_todo(user.id.clone(), id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

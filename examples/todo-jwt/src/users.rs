@@ -1,0 +1,114 @@
+//! LoopBack's user routes: signup, login, refresh-login, refresh, logout, whoAmI.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use authn::jwt::{Credentials, TokenService, UserService};
+use authn::{CurrentUser, authenticate};
+use serde_json::Value;
+
+use crate::AppState;
+use crate::db::NewUser;
+use crate::errors::{self, ApiError};
+use crate::validate;
+
+/// `{email, password, username?}` → the user, without any password field. The id is the
+/// server's: a client cannot choose one, so it cannot take another user's over.
+#[authenticate(skip)]
+#[post("/signup")]
+pub(crate) async fn signup(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
+    let (email, password, map) = validate::credentials(&body, &["username"])?;
+    let username = match map.get("username") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(ApiError::Validation(vec![errors::Detail {
+                path: "/username".into(),
+                code: "type",
+                message: "must be string".into(),
+            }])
+            .into());
+        }
+    };
+    let password_hash = state.users.hasher().hash(&password).await.map_err(errors::auth)?;
+    let id = crate::random_uuid().map_err(ApiError::internal)?;
+    state
+        .db
+        .insert_user(NewUser { id: id.clone(), email: email.clone(), username: username.clone(), password_hash })
+        .await?;
+    tracing::info!(user = %id, "signed up");
+    let mut user = serde_json::json!({"id": id, "email": email});
+    if let Some(username) = username {
+        user["username"] = username.into();
+    }
+    Ok(HttpResponse::Ok().json(user))
+}
+
+async fn verified(state: &AppState, body: &Value) -> actix_web::Result<authn::UserProfile> {
+    let (email, password, _) = validate::credentials(body, &[])?;
+    state.users.verify_credentials(&Credentials { email, password }).await.map_err(errors::auth)
+}
+
+/// `{email, password}` → `{token}`.
+#[authenticate(skip)]
+#[post("/users/login")]
+pub(crate) async fn login(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
+    let profile = verified(&state, &body).await?;
+    let issued = state.tokens.generate_token(&profile).map_err(errors::auth)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"token": issued.token})))
+}
+
+/// `{email, password}` → `{accessToken, refreshToken, expiresIn}`.
+#[authenticate(skip)]
+#[post("/users/refresh-login")]
+pub(crate) async fn refresh_login(
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
+    let profile = verified(&state, &body).await?;
+    Ok(HttpResponse::Ok().json(state.refresh.issue(&profile).await.map_err(errors::auth)?))
+}
+
+fn refresh_token(body: &Value) -> Result<String, ApiError> {
+    match body.get("refreshToken") {
+        Some(Value::String(token)) => Ok(token.clone()),
+        _ => Err(ApiError::Validation(vec![errors::Detail {
+            path: "".into(),
+            code: "required",
+            message: "must have required property 'refreshToken'".into(),
+        }])),
+    }
+}
+
+/// `{refreshToken}` → a new pair; the old refresh token stops working.
+#[authenticate(skip)]
+#[post("/refresh")]
+pub(crate) async fn refresh(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
+    let token = refresh_token(&body)?;
+    Ok(HttpResponse::Ok().json(state.refresh.refresh(&token).await.map_err(errors::auth)?))
+}
+
+/// Ends the session: the bearer token and the refresh token's family are revoked.
+#[authenticate("jwt")]
+#[post("/users/logout")]
+pub(crate) async fn logout(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    _user: CurrentUser,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
+    let token = refresh_token(&body)?;
+    let access = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, t)| t.trim().to_owned());
+    state.refresh.logout(Some(&token), access.as_deref()).await.map_err(errors::auth)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's id, as text.
+#[authenticate("jwt")]
+#[get("/whoAmI")]
+pub(crate) async fn who_am_i(user: CurrentUser) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body(user.id.clone())
+}
