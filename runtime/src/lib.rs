@@ -50,6 +50,8 @@ mod extract;
 mod group;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod options;
 mod profile;
 mod registry;

@@ -31,7 +31,7 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE users (
     CREATE INDEX todos_owner ON todos (owner_id);"];
 
 /// A todo as the API shows it (the owner is never shown).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Todo {
     pub id: i64,

@@ -2,6 +2,7 @@
 //! private list of todos, on an embedded SQLite file.
 
 pub mod db;
+pub mod docs;
 pub mod errors;
 pub mod filter;
 pub mod secret;
@@ -34,6 +35,7 @@ impl AppState {
 }
 
 /// Health check.
+#[utoipa::path(tag = "ops", responses((status = 200, description = "The server is running")))]
 #[authenticate(skip)]
 #[get("/ping")]
 async fn ping() -> HttpResponse {
@@ -62,6 +64,7 @@ pub fn configure(config: JwtConfig, state: web::Data<AppState>) -> impl FnOnce(&
             .app_data(state)
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error))
             .service(ping)
+            .service(utoipa_swagger_ui::SwaggerUi::new("/explorer/{_:.*}").url("/openapi.json", docs_openapi()))
             .service(users::signup)
             .service(users::login)
             .service(users::refresh_login)
@@ -78,6 +81,10 @@ pub fn configure(config: JwtConfig, state: web::Data<AppState>) -> impl FnOnce(&
             .service(todos::patch_one)
             .service(todos::remove);
     }
+}
+
+fn docs_openapi() -> utoipa::openapi::OpenApi {
+    <docs::ApiDoc as utoipa::OpenApi>::openapi()
 }
 
 /// A random v4 UUID for user ids.

@@ -36,6 +36,7 @@ fn condition(request: &HttpRequest) -> Result<Option<filter::Where>, ApiError> {
 }
 
 /// Creates a todo owned by the caller.
+#[utoipa::path(tag = "todos", request_body = crate::docs::NewTodo, responses((status = 200, description = "The created todo", body = crate::db::Todo), (status = 401, description = "Not authenticated"), (status = 422, description = "Invalid body")))]
 #[authenticate("jwt")]
 #[post("/todos")]
 pub(crate) async fn create(
@@ -49,6 +50,7 @@ pub(crate) async fn create(
 }
 
 /// The caller's todos, with LoopBack's `filter` (`where`, `limit`, `skip`, `order`).
+#[utoipa::path(tag = "todos", params(("filter" = Option<String>, Query, description = "LoopBack filter JSON: where (equality, and/or), limit, skip, order")), responses((status = 200, description = "The caller's todos", body = Vec<crate::db::Todo>), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[get("/todos")]
 pub(crate) async fn list(
@@ -62,6 +64,7 @@ pub(crate) async fn list(
 }
 
 /// `{count}` of the caller's todos matching `where`.
+#[utoipa::path(tag = "todos", params(("where" = Option<String>, Query, description = "LoopBack where JSON")), responses((status = 200, description = "How many match", body = crate::docs::Count), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[get("/todos/count")]
 pub(crate) async fn count(
@@ -75,6 +78,7 @@ pub(crate) async fn count(
 }
 
 /// Patches every one of the caller's todos matching `where`, in one transaction.
+#[utoipa::path(tag = "todos", params(("where" = Option<String>, Query, description = "LoopBack where JSON")), request_body = crate::docs::TodoPatch, responses((status = 200, description = "How many were changed", body = crate::docs::Count), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[patch("/todos")]
 pub(crate) async fn patch_all(
@@ -90,6 +94,7 @@ pub(crate) async fn patch_all(
 }
 
 /// One todo.
+#[utoipa::path(tag = "todos", params(("id" = i64, Path, description = "Todo id")), responses((status = 200, description = "The todo", body = crate::db::Todo), (status = 401, description = "Not authenticated"), (status = 404, description = "ENTITY_NOT_FOUND")))]
 #[authenticate("jwt")]
 #[get("/todos/{id}")]
 pub(crate) async fn show(
@@ -118,6 +123,7 @@ async fn update(
 }
 
 /// Replaces a todo.
+#[utoipa::path(tag = "todos", params(("id" = i64, Path, description = "Todo id")), request_body = crate::docs::NewTodo, responses((status = 204, description = "Replaced"), (status = 401, description = "Not authenticated"), (status = 404, description = "ENTITY_NOT_FOUND")))]
 #[authenticate("jwt")]
 #[put("/todos/{id}")]
 pub(crate) async fn replace(
@@ -130,6 +136,7 @@ pub(crate) async fn replace(
 }
 
 /// Merges fields into a todo.
+#[utoipa::path(tag = "todos", params(("id" = i64, Path, description = "Todo id")), request_body = crate::docs::TodoPatch, responses((status = 204, description = "Merged"), (status = 401, description = "Not authenticated"), (status = 404, description = "ENTITY_NOT_FOUND")))]
 #[authenticate("jwt")]
 #[patch("/todos/{id}")]
 pub(crate) async fn patch_one(
@@ -142,6 +149,7 @@ pub(crate) async fn patch_one(
 }
 
 /// Deletes a todo.
+#[utoipa::path(tag = "todos", params(("id" = i64, Path, description = "Todo id")), responses((status = 204, description = "Deleted"), (status = 401, description = "Not authenticated"), (status = 404, description = "ENTITY_NOT_FOUND")))]
 #[authenticate("jwt")]
 #[delete("/todos/{id}")]
 pub(crate) async fn remove(

@@ -12,6 +12,7 @@ use crate::validate;
 
 /// `{email, password, username?}` → the user, without any password field. The id is the
 /// server's: a client cannot choose one, so it cannot take another user's over.
+#[utoipa::path(tag = "users", request_body = crate::docs::NewUser, responses((status = 200, description = "The user, without any password field", body = crate::docs::User), (status = 409, description = "Email already registered"), (status = 422, description = "Invalid body")))]
 #[authenticate(skip)]
 #[post("/signup")]
 pub(crate) async fn signup(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
@@ -48,6 +49,7 @@ async fn verified(state: &AppState, body: &Value) -> actix_web::Result<authn::Us
 }
 
 /// `{email, password}` → `{token}`.
+#[utoipa::path(tag = "users", request_body = crate::docs::Credentials, responses((status = 200, description = "An access token", body = crate::docs::Token), (status = 401, description = "Invalid email or password.")))]
 #[authenticate(skip)]
 #[post("/users/login")]
 pub(crate) async fn login(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
@@ -57,6 +59,7 @@ pub(crate) async fn login(state: web::Data<AppState>, body: web::Json<Value>) ->
 }
 
 /// `{email, password}` → `{accessToken, refreshToken, expiresIn}`.
+#[utoipa::path(tag = "users", request_body = crate::docs::Credentials, responses((status = 200, description = "A token pair", body = crate::docs::TokenPair), (status = 401, description = "Invalid email or password.")))]
 #[authenticate(skip)]
 #[post("/users/refresh-login")]
 pub(crate) async fn refresh_login(
@@ -79,6 +82,7 @@ fn refresh_token(body: &Value) -> Result<String, ApiError> {
 }
 
 /// `{refreshToken}` → a new pair; the old refresh token stops working.
+#[utoipa::path(tag = "users", request_body = crate::docs::RefreshGrant, responses((status = 200, description = "A new token pair; the old refresh token stops working", body = crate::docs::TokenPair), (status = 401, description = "Invalid or reused refresh token")))]
 #[authenticate(skip)]
 #[post("/refresh")]
 pub(crate) async fn refresh(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
@@ -87,6 +91,7 @@ pub(crate) async fn refresh(state: web::Data<AppState>, body: web::Json<Value>) 
 }
 
 /// Ends the session: the bearer token and the refresh token's family are revoked.
+#[utoipa::path(tag = "users", request_body = crate::docs::RefreshGrant, responses((status = 204, description = "Access token and refresh-token family revoked"), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[post("/users/logout")]
 pub(crate) async fn logout(
@@ -107,6 +112,7 @@ pub(crate) async fn logout(
 }
 
 /// The caller's id, as text.
+#[utoipa::path(tag = "users", responses((status = 200, description = "The user id", body = String, content_type = "text/plain"), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[get("/whoAmI")]
 pub(crate) async fn who_am_i(user: CurrentUser) -> HttpResponse {

@@ -378,3 +378,46 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[actix_rt::test]
+async fn openapi_security_is_exact_per_operation_and_the_explorer_is_served() {
+    let app = app!();
+    let doc = send(&app, TestRequest::get().uri("/openapi.json")).await.json();
+    assert_eq!(
+        doc["components"]["securitySchemes"]["jwt"],
+        json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    );
+    let security = |path: &str, method: &str| doc["paths"][path][method]["security"].clone();
+    for (path, method) in [
+        ("/signup", "post"),
+        ("/users/login", "post"),
+        ("/users/refresh-login", "post"),
+        ("/refresh", "post"),
+        ("/ping", "get"),
+    ] {
+        assert_eq!(security(path, method), json!([]), "{method} {path} is public");
+    }
+    for (path, method) in [
+        ("/whoAmI", "get"),
+        ("/users/logout", "post"),
+        ("/todos", "get"),
+        ("/todos", "post"),
+        ("/todos", "patch"),
+        ("/todos/count", "get"),
+        ("/todos/{id}", "get"),
+        ("/todos/{id}", "put"),
+        ("/todos/{id}", "patch"),
+        ("/todos/{id}", "delete"),
+    ] {
+        assert_eq!(security(path, method), json!([{"jwt": []}]), "{method} {path} is secured");
+    }
+    // Every documented operation has its security decided (none left to a global default).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(operation.get("security").is_some(), "{method} {path}");
+        }
+    }
+    let explorer = send(&app, TestRequest::get().uri("/explorer/")).await;
+    assert_eq!(explorer.status, 200);
+    assert!(explorer.content_type.starts_with("text/html") && explorer.body.contains("<title>Swagger UI"));
+}

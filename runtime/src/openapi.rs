@@ -1,0 +1,127 @@
+//! OpenAPI (feature `openapi`): every operation's `security` derived from its handler's
+//! `#[authenticate]`, through the route report, so the document cannot drift from the code.
+//! LoopBack marks every operation secured; here login is public, todos are secured, optional
+//! routes say so (`{}` among the alternatives).
+
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+
+use crate::route::{Requirement, RouteSpec, UserParam};
+
+/// A utoipa `Modify` that adds the security schemes and sets each operation's `security`.
+///
+/// Operations are matched to handlers by `operation_id` (utoipa's default is the function name)
+/// and, when the attribute could read it, by method and path. The `"jwt"` strategy is an HTTP
+/// bearer scheme named `jwt`; map other strategies with [`RouteSecurity::scheme`].
+///
+/// ```
+/// use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+///
+/// let security = authn::openapi::RouteSecurity::new()
+///     .scheme("api-key", "apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))));
+/// let mut doc = utoipa::openapi::OpenApiBuilder::new().build();
+/// utoipa::Modify::modify(&security, &mut doc);
+/// assert!(doc.components.unwrap().security_schemes.contains_key("jwt"));
+/// ```
+#[derive(Clone)]
+pub struct RouteSecurity {
+    schemes: Vec<(&'static str, String, SecurityScheme)>,
+}
+
+impl std::fmt::Debug for RouteSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.schemes.iter().map(|(strategy, name, _)| (strategy, name)).collect();
+        f.debug_struct("RouteSecurity").field("schemes", &names).finish()
+    }
+}
+
+impl Default for RouteSecurity {
+    fn default() -> Self {
+        RouteSecurity::new()
+    }
+}
+
+impl RouteSecurity {
+    /// With the `"jwt"` strategy as the bearer scheme `jwt`.
+    pub fn new() -> Self {
+        let bearer =
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build());
+        RouteSecurity { schemes: vec![("jwt", "jwt".to_owned(), bearer)] }
+    }
+
+    /// Documents `strategy` as the security scheme `name`.
+    pub fn scheme(mut self, strategy: &'static str, name: impl Into<String>, scheme: SecurityScheme) -> Self {
+        self.schemes.retain(|(s, _, _)| *s != strategy);
+        self.schemes.push((strategy, name.into(), scheme));
+        self
+    }
+
+    /// The `security` of one route: one alternative per strategy with a scheme (its `scopes`
+    /// option as the scopes), `{}` too when the user is optional, nothing for `skip`.
+    pub fn requirements(&self, spec: &RouteSpec) -> Vec<SecurityRequirement> {
+        let uses = match spec.requirement {
+            Requirement::Skip => return Vec::new(),
+            Requirement::Strategies(uses) => uses,
+        };
+        let mut requirements: Vec<SecurityRequirement> = uses
+            .iter()
+            .filter_map(|u| {
+                let (_, name, _) = self.schemes.iter().find(|(s, _, _)| *s == u.name)?;
+                Some(SecurityRequirement::new(name.clone(), u.options.strings("scopes")))
+            })
+            .collect();
+        if spec.user == UserParam::Optional {
+            requirements.push(SecurityRequirement::default());
+        }
+        requirements
+    }
+}
+
+fn operations(item: &mut utoipa::openapi::path::PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("GET", item.get.as_mut()),
+        ("PUT", item.put.as_mut()),
+        ("POST", item.post.as_mut()),
+        ("DELETE", item.delete.as_mut()),
+        ("OPTIONS", item.options.as_mut()),
+        ("HEAD", item.head.as_mut()),
+        ("PATCH", item.patch.as_mut()),
+        ("TRACE", item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.map(|op| (method, op)))
+}
+
+/// The annotated handler documented by this operation, if exactly one fits.
+fn handler_of(operation_id: &str, method: &str, path: &str) -> Option<&'static RouteSpec> {
+    let candidates: Vec<&'static RouteSpec> = crate::route::by_name(operation_id).to_vec();
+    if candidates.len() == 1 {
+        return candidates.first().copied();
+    }
+    let mut bound = candidates.into_iter().filter(|spec| spec.binds(method, path));
+    match (bound.next(), bound.next()) {
+        (Some(spec), None) => Some(spec),
+        _ => None,
+    }
+}
+
+impl utoipa::Modify for RouteSecurity {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, scheme) in &self.schemes {
+            components.add_security_scheme(name.clone(), scheme.clone());
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (method, operation) in operations(item) {
+                let Some(id) = operation.operation_id.as_deref() else { continue };
+                match handler_of(id, method, path) {
+                    Some(spec) => operation.security = Some(self.requirements(spec)),
+                    None => {
+                        tracing::warn!(operation = id, %path, "no #[authenticate] handler documents this operation")
+                    }
+                }
+            }
+        }
+    }
+}
