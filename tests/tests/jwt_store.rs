@@ -119,3 +119,22 @@ fn two_processes_worth_of_connections_still_have_one_winner() {
     });
     assert_eq!(results.iter().filter(|r| matches!(r, Consumed::Fresh(_))).count(), 1, "{results:?}");
 }
+
+#[actix_rt::test]
+async fn a_denial_by_another_connection_is_seen_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let here = SqliteStore::open(&path).unwrap();
+    let there = SqliteStore::open(&path).unwrap();
+    assert!(!here.is_denied("elsewhere").await.unwrap());
+    there.deny("elsewhere", now() + 600).await.unwrap();
+    // This process read the denylist a moment ago; within a second it reads it again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !here.is_denied("elsewhere").await.unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the denial was never seen");
+        actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Its own denials are seen at once.
+    here.deny("mine", now() + 600).await.unwrap();
+    assert!(here.is_denied("mine").await.unwrap());
+}

@@ -1,6 +1,7 @@
 //! LoopBack's `examples/todo-jwt` on authn: sign up, log in (JWT, refresh tokens), and keep a
 //! private list of todos, on an embedded SQLite file.
 
+pub mod baseline;
 pub mod db;
 pub mod docs;
 pub mod errors;

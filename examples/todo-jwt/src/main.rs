@@ -33,6 +33,9 @@ struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, env = "WORKERS")]
     workers: Option<usize>,
+    /// Also serve /baseline/whoAmI, a hand-written JWT handler, for the load benchmark.
+    #[arg(long, hide = true)]
+    bench_baseline: bool,
 }
 
 static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -56,6 +59,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing::warn!(path = %path.display(), "JWT_SECRET is not set: generated a secret and stored it (mode 0600)")
         }
     }
+    let baseline =
+        args.bench_baseline.then(|| web::Data::new(todo_jwt::baseline::Baseline::new(&key, "todo-jwt", "todo-jwt")));
     let config = JwtConfig::builder()
         .key(JwtKey::hmac(Algorithm::HS256, &key)?)
         .issuer("todo-jwt")
@@ -94,6 +99,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             })
             .configure(configure(config.clone(), state.clone()))
+            .configure(|cfg| {
+                if let Some(baseline) = baseline.clone() {
+                    cfg.app_data(baseline).route("/baseline/whoAmI", web::get().to(todo_jwt::baseline::who_am_i));
+                }
+            })
     });
     if let Some(workers) = args.workers {
         server = server.workers(workers);

@@ -1,8 +1,10 @@
 //! The SQLite [`TokenStore`]: the embedded default, through rusqlite with SQLite compiled in
 //! (`bundled`), so nothing is installed on the machine.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -26,6 +28,10 @@ const SCHEMA: &str = "
 /// A [`TokenStore`] in a SQLite file (WAL, full sync: an acknowledged revocation survives a
 /// crash). Its tables are prefixed `authn_`, so it can share the app's database file.
 ///
+/// Every authenticated request asks whether its token was revoked, so the denylist is mirrored
+/// in memory and read from there; the mirror catches up with the file at most once a second
+/// (denials made by other processes sharing the file are seen within that second).
+///
 /// ```
 /// use authn::jwt::SqliteStore;
 /// let store = SqliteStore::open_in_memory().unwrap();
@@ -34,6 +40,16 @@ const SCHEMA: &str = "
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    denied: Arc<Mutex<DenyMirror>>,
+}
+
+/// How stale the in-memory denylist may get before it is read again.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+struct DenyMirror {
+    until: HashMap<String, u64>,
+    last_rowid: i64,
+    synced_at: Option<Instant>,
 }
 
 fn db(error: rusqlite::Error) -> StoreError {
@@ -57,7 +73,33 @@ impl SqliteStore {
     fn with_connection(connection: Connection) -> Result<Self, StoreError> {
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
         connection.execute_batch(SCHEMA).map_err(db)?;
-        Ok(SqliteStore { connection: Arc::new(Mutex::new(connection)) })
+        let denied = DenyMirror { until: HashMap::new(), last_rowid: 0, synced_at: None };
+        Ok(SqliteStore { connection: Arc::new(Mutex::new(connection)), denied: Arc::new(Mutex::new(denied)) })
+    }
+
+    /// Reads the denials added to the file since the last read.
+    async fn sync_denied(&self) -> Result<(), StoreError> {
+        let after = self.mirror()?.last_rowid;
+        let rows = self
+            .with(move |c| {
+                let mut statement = c.prepare("SELECT rowid, jti, until FROM authn_denied WHERE rowid > ?1")?;
+                let rows = statement.query_map(params![after], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+                })?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut mirror = self.mirror()?;
+        for (rowid, jti, until) in rows {
+            mirror.last_rowid = mirror.last_rowid.max(rowid);
+            mirror.until.insert(jti, until.max(0) as u64);
+        }
+        mirror.synced_at = Some(Instant::now());
+        Ok(())
+    }
+
+    fn mirror(&self) -> Result<std::sync::MutexGuard<'_, DenyMirror>, StoreError> {
+        self.denied.lock().map_err(|_| StoreError("denylist lock poisoned".into()))
     }
 
     async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
@@ -76,20 +118,39 @@ impl SqliteStore {
 
 impl TokenStore for SqliteStore {
     fn deny<'a>(&'a self, jti: &'a str, until: u64) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let jti = jti.to_owned();
-        Box::pin(self.with(move |c| {
-            c.execute("INSERT OR IGNORE INTO authn_denied (jti, until) VALUES (?1, ?2)", params![jti, until as i64])
-                .map(|n| n == 1)
-        }))
+        let owned = jti.to_owned();
+        Box::pin(async move {
+            let added = self
+                .with(move |c| {
+                    c.execute(
+                        "INSERT OR IGNORE INTO authn_denied (jti, until) VALUES (?1, ?2)",
+                        params![owned, until as i64],
+                    )
+                    .map(|n| n == 1)
+                })
+                .await?;
+            // Durable first, then visible here at once.
+            self.mirror()?.until.insert(jti.to_owned(), until);
+            Ok(added)
+        })
     }
 
     fn is_denied<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let jti = jti.to_owned();
-        Box::pin(self.with(move |c| {
-            c.query_row("SELECT 1 FROM authn_denied WHERE jti = ?1", params![jti], |_| Ok(()))
-                .optional()
-                .map(|r| r.is_some())
-        }))
+        Box::pin(async move {
+            let stale = {
+                let mut mirror = self.mirror()?;
+                let stale = mirror.synced_at.is_none_or(|at| at.elapsed() >= SYNC_EVERY);
+                if stale && mirror.synced_at.is_some() {
+                    // One request refreshes the mirror; the others answer from it meanwhile.
+                    mirror.synced_at = Some(Instant::now());
+                }
+                stale
+            };
+            if stale {
+                self.sync_denied().await?;
+            }
+            Ok(self.mirror()?.until.contains_key(jti))
+        })
     }
 
     fn insert_refresh(&self, record: RefreshRecord) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -141,15 +202,21 @@ impl TokenStore for SqliteStore {
     }
 
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
-        Box::pin(self.with(move |c| {
-            let now = now as i64;
-            let tx = c.transaction()?;
-            let mut removed = tx.execute("DELETE FROM authn_denied WHERE until <= ?1", params![now])?;
-            removed += tx.execute("DELETE FROM authn_refresh WHERE expires_at <= ?1", params![now])?;
-            removed += tx.execute("DELETE FROM authn_revoked_family WHERE until <= ?1", params![now])?;
-            tx.commit()?;
+        Box::pin(async move {
+            let removed = self
+                .with(move |c| {
+                    let now = now as i64;
+                    let tx = c.transaction()?;
+                    let mut removed = tx.execute("DELETE FROM authn_denied WHERE until <= ?1", params![now])?;
+                    removed += tx.execute("DELETE FROM authn_refresh WHERE expires_at <= ?1", params![now])?;
+                    removed += tx.execute("DELETE FROM authn_revoked_family WHERE until <= ?1", params![now])?;
+                    tx.commit()?;
+                    Ok(removed)
+                })
+                .await?;
+            self.mirror()?.until.retain(|_, until| *until > now);
             Ok(removed)
-        }))
+        })
     }
 }
 

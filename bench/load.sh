@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Load benchmark of the todo-jwt server: GET /whoAmI and GET /todos with a valid token, GET
+# /whoAmI with a forged token and GET /ping, against a hand-written actix-web + jsonwebtoken
+# /whoAmI served by the same binary (--bench-baseline), in alternating rounds of the same run.
+# Prints requests/s, p50 and p99 per path (medians over the rounds) and the ratio of
+# throughputs to the hand-written handler.
+#
+#   bash bench/load.sh                 # ROUNDS=3 DURATION=5 CONNECTIONS=32 by default
+#
+# Needs wrk (installed from Debian's packages when missing) and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-32}
+PORT=${PORT:-3999}
+
+if ! command -v wrk >/dev/null; then
+    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+cargo build --release -p todo-jwt
+
+DATA=$(mktemp -d)
+OUT=$(mktemp -d)
+# One server worker and one wrk thread: the machine has two cores.
+RUST_LOG=warn DATA_DIR="$DATA" PORT="$PORT" WORKERS=1 target/release/todo-jwt --bench-baseline &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA" "$OUT"' EXIT
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 100); do curl -sf "$BASE/ping" >/dev/null && break; sleep 0.1; done
+
+BODY='{"email":"load@bench.io","password":"load-bench-pass"}'
+curl -sf -X POST "$BASE/signup" -H 'content-type: application/json' -d "$BODY" >/dev/null
+TOKEN=$(curl -sf -X POST "$BASE/users/login" -H 'content-type: application/json' -d "$BODY" | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
+for i in $(seq 20); do
+    curl -sf -X POST "$BASE/todos" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "{\"title\":\"todo $i\"}" >/dev/null
+done
+# The same token with its signature altered: a forgery that costs a full verification.
+FORGED="${TOKEN%?????}AAAAA"
+
+run() { # name path token
+    local name=$1 path=$2 token=$3 round=$4
+    local header=()
+    [ -n "$token" ] && header=(-H "Authorization: Bearer $token")
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$BASE$path" > "$OUT/$name.$round"
+}
+
+for round in $(seq "$ROUNDS"); do
+    run baseline /baseline/whoAmI "$TOKEN" "$round"
+    run whoami /whoAmI "$TOKEN" "$round"
+    run todos /todos "$TOKEN" "$round"
+    run forged /whoAmI "$FORGED" "$round"
+    run ping /ping "" "$round"
+done
+
+python3 - "$OUT" "$ROUNDS" <<'PY'
+import re, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+def ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rows = {}
+for name in ["baseline", "whoami", "todos", "forged", "ping"]:
+    rps, p50, p99, codes = [], [], [], set()
+    for r in range(1, rounds + 1):
+        text = open(f"{out}/{name}.{r}").read()
+        rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
+        p50.append(ms(re.search(r"50%\s+(\S+)", text).group(1)))
+        p99.append(ms(re.search(r"99%\s+(\S+)", text).group(1)))
+        codes.add("non-2xx" if "Non-2xx" in text else "2xx")
+    rows[name] = (statistics.median(rps), statistics.median(p50), statistics.median(p99), "/".join(sorted(codes)))
+base = rows["baseline"][0]
+labels = {
+    "baseline": "GET /whoAmI, hand-written actix-web + jsonwebtoken",
+    "whoami": "GET /whoAmI, authn (valid token)",
+    "todos": "GET /todos, authn + SQLite (valid token)",
+    "forged": "GET /whoAmI, authn (forged token, 401)",
+    "ping": "GET /ping (public)",
+}
+print(f"| path | requests/s | p50 ms | p99 ms | answers | vs hand-written |")
+print(f"|---|---|---|---|---|---|")
+for name, (r, a, b, codes) in rows.items():
+    print(f"| {labels[name]} | {r:,.0f} | {a:.2f} | {b:.2f} | {codes} | {r / base:.2f} |")
+PY
