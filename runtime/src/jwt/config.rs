@@ -53,6 +53,7 @@ impl JwtKey {
     /// assert!(JwtKey::hmac(Algorithm::HS256, &[7u8; 32]).is_ok());
     /// ```
     pub fn hmac(alg: Algorithm, secret: &[u8]) -> Result<Self, JwtConfigError> {
+        super::install_crypto_provider();
         let minimum = match alg {
             Algorithm::HS256 => 32,
             Algorithm::HS384 => 48,
@@ -77,6 +78,8 @@ impl JwtKey {
     /// An RSA (RS*, PS*), EC (ES256/384) or Ed25519 (EdDSA) key from PEM: the public key to verify
     /// and, to issue tokens, the private key.
     pub fn from_pem(alg: Algorithm, public_pem: &[u8], private_pem: Option<&[u8]>) -> Result<Self, JwtConfigError> {
+        // Key parsing already asks jsonwebtoken for its backend: pick ours before it picks none.
+        super::install_crypto_provider();
         let bad =
             |what: &str, e: jsonwebtoken::errors::Error| err(format!("the {alg:?} {what} key is not valid PEM: {e}"));
         let (decoding, encoding) = match alg.family() {
@@ -100,6 +103,7 @@ impl JwtKey {
     /// The same from DER (PKCS#1 RSA, SEC1/PKCS#8 EC, PKCS#8 Ed25519 private keys; the public
     /// key in the form jsonwebtoken reads for the family).
     pub fn from_der(alg: Algorithm, public_der: &[u8], private_der: Option<&[u8]>) -> Result<Self, JwtConfigError> {
+        super::install_crypto_provider();
         let (decoding, encoding) = match alg.family() {
             AlgorithmFamily::Rsa => (DecodingKey::from_rsa_der(public_der), private_der.map(EncodingKey::from_rsa_der)),
             AlgorithmFamily::Ec => (DecodingKey::from_ec_der(public_der), private_der.map(EncodingKey::from_ec_der)),
@@ -263,6 +267,7 @@ fn build_keyset(keys: Vec<JwtKey>, base: &Validation) -> Result<KeySet, JwtConfi
 /// Reads the keys of a JWK Set. Each key needs `kid` and `alg`: the algorithm comes from the
 /// configuration, never from a token.
 fn jwks_keys(json: &str) -> Result<Vec<JwtKey>, JwtConfigError> {
+    super::install_crypto_provider();
     let set: JwkSet = serde_json::from_str(json).map_err(|e| err(format!("the JWK Set is not valid JSON: {e}")))?;
     let mut keys = Vec::with_capacity(set.keys.len());
     for jwk in &set.keys {
