@@ -58,29 +58,51 @@ fn json_error(error: error::JsonPayloadError, _: &HttpRequest) -> actix_web::Err
     error::InternalError::from_response(error, HttpResponse::build(status).json(body)).into()
 }
 
+/// Request headers larger than this, all together, are answered 431. actix itself refuses
+/// only past 128 KiB; a JWT needs a fraction of this.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+async fn limit_headers(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> actix_web::Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>> {
+    let size: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if size > MAX_HEADER_BYTES {
+        let status = actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+        let body = serde_json::json!({"error": {"statusCode": 431, "name": "RequestHeaderFieldsTooLargeError",
+            "message": "Request header fields are too large."}});
+        return Ok(request.into_response(HttpResponse::build(status).json(body)).map_into_right_body());
+    }
+    next.call(request).await.map(actix_web::dev::ServiceResponse::map_into_left_body)
+}
+
 /// Mounts the API. `config` and `state` become app data.
 pub fn configure(config: JwtConfig, state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(config)
             .app_data(state)
-            .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error))
-            .service(ping)
-            .service(utoipa_swagger_ui::SwaggerUi::new("/explorer/{_:.*}").url("/openapi.json", docs_openapi()))
-            .service(users::signup)
-            .service(users::login)
-            .service(users::refresh_login)
-            .service(users::refresh)
-            .service(users::logout)
-            .service(users::who_am_i)
-            // `/todos/count` before `/todos/{id}`: actix tries resources in order.
-            .service(todos::count)
-            .service(todos::create)
-            .service(todos::list)
-            .service(todos::patch_all)
-            .service(todos::show)
-            .service(todos::replace)
-            .service(todos::patch_one)
-            .service(todos::remove);
+            .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error));
+        cfg.service(
+            web::scope("")
+                .wrap(actix_web::middleware::from_fn(limit_headers))
+                .service(ping)
+                .service(utoipa_swagger_ui::SwaggerUi::new("/explorer/{_:.*}").url("/openapi.json", docs_openapi()))
+                .service(users::signup)
+                .service(users::login)
+                .service(users::refresh_login)
+                .service(users::refresh)
+                .service(users::logout)
+                .service(users::who_am_i)
+                // `/todos/count` before `/todos/{id}`: actix tries resources in order.
+                .service(todos::count)
+                .service(todos::create)
+                .service(todos::list)
+                .service(todos::patch_all)
+                .service(todos::show)
+                .service(todos::replace)
+                .service(todos::patch_one)
+                .service(todos::remove),
+        );
     }
 }
 
