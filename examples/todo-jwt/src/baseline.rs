@@ -29,9 +29,11 @@ struct Claims {
 }
 
 /// `GET /baseline/whoAmI`.
-pub async fn who_am_i(baseline: web::Data<Baseline>, request: HttpRequest) -> HttpResponse {
+/// Answers 404 unless the server was started with `--bench-baseline`.
+pub async fn who_am_i(baseline: Option<web::Data<Baseline>>, request: HttpRequest) -> HttpResponse {
     let token =
         request.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let Some(baseline) = baseline else { return HttpResponse::NotFound().finish() };
     match token.map(|t| jsonwebtoken::decode::<Claims>(t, &baseline.key, &baseline.validation)) {
         Some(Ok(data)) => HttpResponse::Ok().content_type("text/plain").body(data.claims.sub),
         _ => HttpResponse::Unauthorized().finish(),

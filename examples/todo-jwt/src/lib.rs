@@ -78,7 +78,28 @@ async fn limit_headers(
 
 /// Mounts the API. `config` and `state` become app data.
 pub fn configure(config: JwtConfig, state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    mount(config, state, None)
+}
+
+/// The API plus the hand-written `/baseline/whoAmI` of the load benchmark, behind the same
+/// middleware so that the comparison is fair.
+pub fn configure_with_baseline(
+    config: JwtConfig,
+    state: web::Data<AppState>,
+    baseline: web::Data<baseline::Baseline>,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    mount(config, state, Some(baseline))
+}
+
+fn mount(
+    config: JwtConfig,
+    state: web::Data<AppState>,
+    baseline: Option<web::Data<baseline::Baseline>>,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        if let Some(baseline) = baseline {
+            cfg.app_data(baseline);
+        }
         cfg.app_data(config)
             .app_data(state)
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error));
@@ -101,7 +122,8 @@ pub fn configure(config: JwtConfig, state: web::Data<AppState>) -> impl FnOnce(&
                 .service(todos::show)
                 .service(todos::replace)
                 .service(todos::patch_one)
-                .service(todos::remove),
+                .service(todos::remove)
+                .route("/baseline/whoAmI", web::get().to(baseline::who_am_i)),
         );
     }
 }

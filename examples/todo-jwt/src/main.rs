@@ -10,7 +10,7 @@ use authn::Authentication;
 use authn::jwt::{Algorithm, DefaultUserService, JwtConfig, JwtKey, SqliteStore};
 use clap::Parser;
 use todo_jwt::db::Database;
-use todo_jwt::{AppState, configure, secret};
+use todo_jwt::{AppState, configure, configure_with_baseline, secret};
 use tracing_subscriber::EnvFilter;
 
 /// LoopBack's todo-jwt API on authn and SQLite.
@@ -98,11 +98,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     Ok(response)
                 }
             })
-            .configure(configure(config.clone(), state.clone()))
-            .configure(|cfg| {
-                if let Some(baseline) = baseline.clone() {
-                    cfg.app_data(baseline).route("/baseline/whoAmI", web::get().to(todo_jwt::baseline::who_am_i));
-                }
+            .configure(|cfg| match baseline.clone() {
+                Some(baseline) => configure_with_baseline(config.clone(), state.clone(), baseline)(cfg),
+                None => configure(config.clone(), state.clone())(cfg),
             })
     });
     if let Some(workers) = args.workers {
