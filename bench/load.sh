@@ -5,13 +5,13 @@
 # Prints requests/s, p50 and p99 per path (medians over the rounds) and the ratio of
 # throughputs to the hand-written handler.
 #
-#   bash bench/load.sh                 # ROUNDS=3 DURATION=5 CONNECTIONS=32 by default
+#   bash bench/load.sh                 # ROUNDS=5 DURATION=5 CONNECTIONS=32 by default
 #
 # Needs wrk (installed from Debian's packages when missing) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-3999}
@@ -58,16 +58,17 @@ python3 - "$OUT" "$ROUNDS" <<'PY'
 import re, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
 def ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 rows = {}
 for name in ["baseline", "whoami", "todos", "forged", "ping"]:
     rps, p50, p99, codes = [], [], [], set()
     for r in range(1, rounds + 1):
         text = open(f"{out}/{name}.{r}").read()
         rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
-        p50.append(ms(re.search(r"50%\s+(\S+)", text).group(1)))
-        p99.append(ms(re.search(r"99%\s+(\S+)", text).group(1)))
+        # The distribution lines start with the percentile ("Req/Sec ... 75.50%" must not match).
+        p50.append(ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)))
+        p99.append(ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)))
         codes.add("non-2xx" if "Non-2xx" in text else "2xx")
     rows[name] = (statistics.median(rps), statistics.median(p50), statistics.median(p99), "/".join(sorted(codes)))
 base = rows["baseline"][0]
