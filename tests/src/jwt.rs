@@ -127,13 +127,8 @@ async fn logout(
     grant: web::Json<RefreshGrant>,
     _user: CurrentUser,
 ) -> actix_web::Result<HttpResponse> {
-    let access = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, token)| token.to_owned());
-    services.refresh.logout(Some(&grant.refresh_token), access.as_deref()).await.map_err(json_error)?;
+    let access = services.config.presented_token(&request);
+    services.refresh.logout(Some(&grant.refresh_token), access).await.map_err(json_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -211,6 +206,7 @@ pub fn sign(
     claims: &serde_json::Value,
     kid: Option<&str>,
 ) -> String {
+    install_backend();
     let mut header = jsonwebtoken::Header::new(alg);
     header.kid = kid.map(str::to_owned);
     jsonwebtoken::encode(&header, claims, key).expect("signing")

@@ -101,13 +101,8 @@ pub(crate) async fn logout(
     body: web::Json<Value>,
 ) -> actix_web::Result<HttpResponse> {
     let token = refresh_token(&body)?;
-    let access = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, t)| t.trim().to_owned());
-    state.refresh.logout(Some(&token), access.as_deref()).await.map_err(errors::auth)?;
+    let access = state.tokens.config().presented_token(&request);
+    state.refresh.logout(Some(&token), access).await.map_err(errors::auth)?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -230,6 +230,25 @@ impl JwtConfig {
         self.inner.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The token this request presents, from the configured sources (e.g. to revoke it at
+    /// logout); `None` when there is none or the header is malformed.
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    /// use authn::jwt::{Algorithm, JwtConfig, JwtKey};
+    ///
+    /// let config = JwtConfig::builder().key(JwtKey::hmac(Algorithm::HS256, &[5u8; 32])?).build()?;
+    /// let request = TestRequest::default().insert_header(("authorization", "Bearer a.b.c")).to_http_request();
+    /// assert_eq!(config.presented_token(&request), Some("a.b.c"));
+    /// # Ok::<(), authn::jwt::JwtConfigError>(())
+    /// ```
+    pub fn presented_token<'r>(&self, request: &'r actix_web::HttpRequest) -> Option<&'r str> {
+        match super::bearer::find(request, &self.inner.sources) {
+            Ok(super::bearer::Presented::Token(token)) if !token.is_empty() => Some(token),
+            _ => None,
+        }
+    }
+
     /// The realm of the `WWW-Authenticate` challenge.
     pub fn realm(&self) -> &str {
         &self.inner.realm
