@@ -156,6 +156,26 @@ impl fmt::Display for AuthError {
 
 impl std::error::Error for AuthError {}
 
+/// A handler that calls authn's services (login, refresh, logout) can return their errors with
+/// `?`: they answer the same JSON body and challenge as a failed `#[authenticate]`.
+///
+/// ```
+/// use actix_web::ResponseError;
+/// let response = authn::AuthError::unauthorized("Invalid email or password.").error_response();
+/// assert_eq!(response.status(), 401);
+/// ```
+impl actix_web::ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut error = self.clone();
+        let challenges = error.take_challenge().into_iter().collect();
+        AuthFailure::rejected(error, challenges).default_response()
+    }
+}
+
 /// Where a strategy sends the client instead (OAuth2 login pages and the like).
 ///
 /// The framework answers with the status and `Location` itself; the handler does not run.

@@ -8,7 +8,7 @@ use authn::jwt::{
     Algorithm, Credentials, DefaultUserService, JwtConfig, JwtKey, MemoryStore, MemoryUserStore, PasswordHasher,
     RefreshTokenService, StoredUser, TokenStore, UserService,
 };
-use authn::{AuthError, CurrentUser, authenticate};
+use authn::{CurrentUser, authenticate};
 use base64::Engine;
 use serde::Deserialize;
 
@@ -75,18 +75,12 @@ pub async fn memory_services() -> Services {
     services(Arc::new(MemoryStore::new())).await
 }
 
-fn json_error(error: AuthError) -> actix_web::Error {
-    let status = error.status();
-    let body = serde_json::json!({"error": {"statusCode": status.as_u16(), "message": error.message()}});
-    actix_web::error::InternalError::from_response(error, HttpResponse::build(status).json(body)).into()
-}
-
 #[authenticate(skip)]
 #[post("/users/login")]
 async fn login(services: web::Data<Services>, credentials: web::Json<Credentials>) -> actix_web::Result<HttpResponse> {
-    let profile = services.users.verify_credentials(&credentials).await.map_err(json_error)?;
+    let profile = services.users.verify_credentials(&credentials).await?;
     let token = authn::jwt::JwtTokenService::new(services.config.clone());
-    let issued = authn::jwt::TokenService::generate_token(&token, &profile).map_err(json_error)?;
+    let issued = authn::jwt::TokenService::generate_token(&token, &profile)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"token": issued.token})))
 }
 
@@ -96,8 +90,8 @@ async fn refresh_login(
     services: web::Data<Services>,
     credentials: web::Json<Credentials>,
 ) -> actix_web::Result<HttpResponse> {
-    let profile = services.users.verify_credentials(&credentials).await.map_err(json_error)?;
-    let pair = services.refresh.issue(&profile).await.map_err(json_error)?;
+    let profile = services.users.verify_credentials(&credentials).await?;
+    let pair = services.refresh.issue(&profile).await?;
     Ok(HttpResponse::Ok().json(pair))
 }
 
@@ -115,7 +109,7 @@ async fn refresh_tokens(
     services: web::Data<Services>,
     grant: web::Json<RefreshGrant>,
 ) -> actix_web::Result<HttpResponse> {
-    let pair = services.refresh.refresh(&grant.refresh_token).await.map_err(json_error)?;
+    let pair = services.refresh.refresh(&grant.refresh_token).await?;
     Ok(HttpResponse::Ok().json(pair))
 }
 
@@ -128,7 +122,7 @@ async fn logout(
     _user: CurrentUser,
 ) -> actix_web::Result<HttpResponse> {
     let access = services.config.presented_token(&request);
-    services.refresh.logout(Some(&grant.refresh_token), access).await.map_err(json_error)?;
+    services.refresh.logout(Some(&grant.refresh_token), access).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -87,18 +87,14 @@ impl ResponseError for ApiError {
     }
 }
 
-/// An authn error (login, refresh) answered in the same body shape.
+/// An authn error from login, refresh or logout, answered with authn's body; a 401 without a
+/// challenge of its own gets the API's `Bearer` challenge (RFC 7235 wants one on every 401).
 pub fn auth(error: authn::AuthError) -> actix_web::Error {
-    let status = error.status();
-    let name = match status.as_u16() {
-        401 => "UnauthorizedError",
-        403 => "ForbiddenError",
-        _ => "InternalServerError",
+    let error = match error.challenge() {
+        None if error.status() == StatusCode::UNAUTHORIZED => {
+            error.with_challenge(authn::Challenge::new("Bearer").param("realm", "todo-jwt"))
+        }
+        _ => error,
     };
-    let body = serde_json::json!({"error": {"statusCode": status.as_u16(), "name": name, "message": error.message()}});
-    let mut response = HttpResponse::build(status);
-    if status == StatusCode::UNAUTHORIZED {
-        response.insert_header(("www-authenticate", r#"Bearer realm="todo-jwt""#));
-    }
-    actix_web::error::InternalError::from_response(error, response.json(body)).into()
+    error.into()
 }
