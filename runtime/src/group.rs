@@ -178,15 +178,7 @@ where
 /// and path, read by `#[authenticate]` from the route macro below it) to match the request.
 /// Anything less certain keeps the group's strategies: it fails closed.
 fn deferring_handler(req: &ServiceRequest) -> Option<&'static RouteSpec> {
-    let name = req.match_name()?;
-    let pattern = req.match_pattern()?;
-    let method = req.method().as_str();
-    let mut candidates = route::by_name(name).iter().filter(|spec| spec.binds(method, &pattern));
-    let spec = candidates.next()?;
-    match candidates.next() {
-        None => Some(spec),
-        Some(_) => None,
-    }
+    route::bound(req.match_name()?, req.method().as_str(), &req.match_pattern()?)
 }
 
 fn reject<B>(req: ServiceRequest, failure: AuthFailure) -> ServiceResponse<EitherBody<B>> {

@@ -93,16 +93,12 @@ fn operations(item: &mut utoipa::openapi::path::PathItem) -> impl Iterator<Item 
     .filter_map(|(method, op)| op.map(|op| (method, op)))
 }
 
-/// The annotated handler documented by this operation, if exactly one fits.
+/// The annotated handler documented by this operation: the only one of that name, or the one
+/// whose own route fits.
 fn handler_of(operation_id: &str, method: &str, path: &str) -> Option<&'static RouteSpec> {
-    let candidates: Vec<&'static RouteSpec> = crate::route::by_name(operation_id).to_vec();
-    if candidates.len() == 1 {
-        return candidates.first().copied();
-    }
-    let mut bound = candidates.into_iter().filter(|spec| spec.binds(method, path));
-    match (bound.next(), bound.next()) {
-        (Some(spec), None) => Some(spec),
-        _ => None,
+    match crate::route::by_name(operation_id) {
+        [only] => Some(only),
+        _ => crate::route::bound(operation_id, method, path),
     }
 }
 

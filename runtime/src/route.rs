@@ -220,3 +220,13 @@ pub fn routes() -> &'static [&'static RouteSpec] {
 pub(crate) fn by_name(name: &str) -> &'static [&'static RouteSpec] {
     BY_NAME.get(name).map(Vec::as_slice).unwrap_or(&[])
 }
+
+/// The one annotated handler named `name` whose own route has this method and a path ending
+/// `pattern`; `None` when none or several fit.
+pub(crate) fn bound(name: &str, method: &str, pattern: &str) -> Option<&'static RouteSpec> {
+    let mut candidates = by_name(name).iter().filter(|spec| spec.binds(method, pattern));
+    match (candidates.next(), candidates.next()) {
+        (Some(spec), None) => Some(spec),
+        _ => None,
+    }
+}
