@@ -1,8 +1,8 @@
 //! The strategy chain: LoopBack's multi-strategy algorithm with Passport's challenges.
 //!
 //! Strategies run in the route's order, one at a time. The first user or redirect wins. "No
-//! credentials" (or a missing-credentials error, which also carries a message) moves on. An error is recorded and the next strategy tried, unless the strategy
-//! marked it final. When nothing succeeds the first recorded error is answered (or
+//! credentials" (or a missing-credentials error, which also carries a message) moves on. An
+//! error is recorded and the next strategy tried, unless the strategy marked it final. When nothing succeeds the first recorded error is answered (or
 //! `USER_PROFILE_NOT_FOUND` when no strategy saw credentials), with the challenge of every
 //! strategy tried.
 

@@ -70,9 +70,9 @@ pub(crate) fn find<'r>(req: &'r HttpRequest, sources: &[TokenSource]) -> Result<
                 let mut values = req.headers().get_all(header::AUTHORIZATION);
                 match (values.next(), values.next()) {
                     (None, _) => None,
-                    (Some(_), Some(_)) => return Err(invalid_request(TOO_MANY_PARTS)),
+                    (Some(_), Some(_)) => return Err(AuthError::unauthorized(TOO_MANY_PARTS)),
                     (Some(value), None) => {
-                        match parse_authorization_bytes(value.as_bytes()).map_err(invalid_request)? {
+                        match parse_authorization_bytes(value.as_bytes()).map_err(AuthError::unauthorized)? {
                             Presented::Token(token) => Some(token),
                             Presented::Missing(message) => {
                                 if i == 0 {
@@ -93,10 +93,6 @@ pub(crate) fn find<'r>(req: &'r HttpRequest, sources: &[TokenSource]) -> Result<
         }
     }
     Ok(Presented::Missing(first_missing))
-}
-
-fn invalid_request(message: &'static str) -> AuthError {
-    AuthError::unauthorized(message)
 }
 
 /// The value of cookie `name`, read from the raw header so that no cookie jar is parsed.

@@ -213,15 +213,10 @@ impl JwtConfig {
     /// Replaces the verification keys with a JWK Set (JSON), e.g. after fetching it again. The
     /// signing key does not change. Tokens signed by keys still in the set keep verifying.
     pub fn set_jwks(&self, jwks_json: &str) -> Result<(), JwtConfigError> {
-        let keys = jwks_keys(jwks_json)?;
-        let verifying = self.verifying_keys(keys)?;
+        let verifying = build_keyset(jwks_keys(jwks_json)?, &self.inner.base)?;
         let mut slot = self.inner.keys.write().map_err(|_| err("key set lock poisoned"))?;
         *slot = Arc::new(verifying);
         Ok(())
-    }
-
-    fn verifying_keys(&self, keys: Vec<JwtKey>) -> Result<KeySet, JwtConfigError> {
-        build_keyset(keys, &self.inner.base)
     }
 
     /// The current keys, read-locked for the time of one verification (no reference count
@@ -434,7 +429,8 @@ impl JwtConfigBuilder {
 
     /// Checks and builds.
     pub fn build(mut self) -> Result<JwtConfig, JwtConfigError> {
-        super::install_crypto_provider();
+        // Every key comes from a JwtKey constructor or a JWK Set, which installed the crypto
+        // backend already.
         if let Some(error) = self.errors.pop() {
             return Err(error);
         }
