@@ -17,18 +17,7 @@ use crate::validate;
 #[post("/signup")]
 pub(crate) async fn signup(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
     let (email, password, map) = validate::credentials(&body, &["username"])?;
-    let username = match map.get("username") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(ApiError::Validation(vec![errors::Detail {
-                path: "/username".into(),
-                code: "type",
-                message: "must be string".into(),
-            }])
-            .into());
-        }
-    };
+    let username = validate::username(map)?;
     let password_hash = state.users.hasher().hash(&password).await.map_err(errors::auth)?;
     let id = crate::random_uuid().map_err(ApiError::internal)?;
     state
@@ -70,23 +59,12 @@ pub(crate) async fn refresh_login(
     Ok(HttpResponse::Ok().json(state.refresh.issue(&profile).await.map_err(errors::auth)?))
 }
 
-fn refresh_token(body: &Value) -> Result<String, ApiError> {
-    match body.get("refreshToken") {
-        Some(Value::String(token)) => Ok(token.clone()),
-        _ => Err(ApiError::Validation(vec![errors::Detail {
-            path: "".into(),
-            code: "required",
-            message: "must have required property 'refreshToken'".into(),
-        }])),
-    }
-}
-
 /// `{refreshToken}` → a new pair; the old refresh token stops working.
 #[utoipa::path(tag = "users", request_body = crate::docs::RefreshGrant, responses((status = 200, description = "A new token pair; the old refresh token stops working", body = crate::docs::TokenPair), (status = 401, description = "Invalid or reused refresh token")))]
 #[authenticate(skip)]
 #[post("/refresh")]
 pub(crate) async fn refresh(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
-    let token = refresh_token(&body)?;
+    let token = validate::refresh_token(&body)?;
     Ok(HttpResponse::Ok().json(state.refresh.refresh(&token).await.map_err(errors::auth)?))
 }
 
@@ -100,7 +78,7 @@ pub(crate) async fn logout(
     _user: CurrentUser,
     body: web::Json<Value>,
 ) -> actix_web::Result<HttpResponse> {
-    let token = refresh_token(&body)?;
+    let token = validate::refresh_token(&body)?;
     let access = state.tokens.config().presented_token(&request);
     state.refresh.logout(Some(&token), access).await.map_err(errors::auth)?;
     Ok(HttpResponse::NoContent().finish())

@@ -52,36 +52,12 @@ pub fn todo(body: &Value, complete: bool) -> Result<TodoFields, ApiError> {
 pub fn credentials<'a>(body: &'a Value, extra: &[&str]) -> Result<(String, String, &'a Map<String, Value>), ApiError> {
     let map = object(body)?;
     let mut details = Vec::new();
-    let email = match map.get("email") {
-        Some(Value::String(s)) if looks_like_email(s) => Some(s.clone()),
-        Some(Value::String(_)) => {
-            details.push(detail("email", "format", "must match format \"email\""));
-            None
-        }
-        Some(_) => {
-            details.push(detail("email", "type", "must be string"));
-            None
-        }
-        None => {
-            details.push(detail("", "required", "must have required property 'email'"));
-            None
-        }
-    };
-    let password = match map.get("password") {
-        Some(Value::String(s)) if s.chars().count() >= 8 => Some(s.clone()),
-        Some(Value::String(_)) => {
-            details.push(detail("password", "minLength", "must NOT have fewer than 8 characters"));
-            None
-        }
-        Some(_) => {
-            details.push(detail("password", "type", "must be string"));
-            None
-        }
-        None => {
-            details.push(detail("", "required", "must have required property 'password'"));
-            None
-        }
-    };
+    let email = required_string(map, "email", &mut details, |s| {
+        (!looks_like_email(s)).then_some(("format", "must match format \"email\""))
+    });
+    let password = required_string(map, "password", &mut details, |s| {
+        (s.chars().count() < 8).then_some(("minLength", "must NOT have fewer than 8 characters"))
+    });
     for key in map.keys() {
         if key != "email" && key != "password" && !extra.contains(&key.as_str()) {
             details.push(detail(key, "additionalProperties", "must NOT have additional properties"));
@@ -90,6 +66,49 @@ pub fn credentials<'a>(body: &'a Value, extra: &[&str]) -> Result<(String, Strin
     match (email, password) {
         (Some(email), Some(password)) if details.is_empty() => Ok((email, password, map)),
         _ => Err(ApiError::Validation(details)),
+    }
+}
+
+/// A required string property; `invalid` names what is wrong with a string, if anything.
+fn required_string(
+    map: &Map<String, Value>,
+    name: &str,
+    details: &mut Vec<Detail>,
+    invalid: impl Fn(&str) -> Option<(&'static str, &'static str)>,
+) -> Option<String> {
+    match map.get(name) {
+        Some(Value::String(s)) => match invalid(s) {
+            None => Some(s.clone()),
+            Some((code, message)) => {
+                details.push(detail(name, code, message));
+                None
+            }
+        },
+        Some(_) => {
+            details.push(detail(name, "type", "must be string"));
+            None
+        }
+        None => {
+            details.push(detail("", "required", format!("must have required property '{name}'")));
+            None
+        }
+    }
+}
+
+/// Signup's optional `username`.
+pub fn username(map: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match map.get("username") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::Validation(vec![detail("username", "type", "must be string")])),
+    }
+}
+
+/// The `{refreshToken}` body of `/refresh` and `/users/logout`.
+pub fn refresh_token(body: &Value) -> Result<String, ApiError> {
+    match body.get("refreshToken") {
+        Some(Value::String(token)) => Ok(token.clone()),
+        _ => Err(ApiError::Validation(vec![detail("", "required", "must have required property 'refreshToken'")])),
     }
 }
 
