@@ -228,3 +228,35 @@ async fn configuration_mistakes_are_start_up_errors() {
     assert!(JwtConfig::builder().jwks_json(r#"{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}"#).build().is_err());
     assert!(JwtConfig::builder().jwks_file("/nonexistent/jwks.json").build().is_err());
 }
+
+#[test]
+fn the_unknown_kid_hook_may_replace_the_key_set() {
+    // The hook is where an app refreshes its JWK Set; doing so from inside it must not wait on
+    // the verification that called it.
+    let jwks = String::from_utf8(key_file("jwks.json")).unwrap();
+    let slot: std::sync::Arc<std::sync::OnceLock<JwtConfig>> = Default::default();
+    let hook_slot = slot.clone();
+    let hook_jwks = jwks.clone();
+    let config = JwtConfig::builder()
+        .jwks_json(jwks)
+        .audience("todo")
+        .on_unknown_kid(move |_| {
+            if let Some(config) = hook_slot.get() {
+                config.set_jwks(&hook_jwks).unwrap();
+            }
+        })
+        .build()
+        .unwrap();
+    slot.set(config.clone()).unwrap();
+    let k1 = EncodingKey::from_rsa_pem(&key_file("rsa-private.pem")).unwrap();
+    let token = sign(jsonwebtoken::Algorithm::RS256, &k1, &claims(), Some("k9"));
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let service = authn::jwt::JwtTokenService::new(config);
+        let result = futures_util::FutureExt::now_or_never(authn::jwt::TokenService::verify_token(&service, &token));
+        let _ = done.send(result.map(|r| r.is_ok()));
+    });
+    let verified =
+        finished.recv_timeout(std::time::Duration::from_secs(10)).expect("verification deadlocked in the hook");
+    assert_eq!(verified, Some(false), "the unknown kid is still refused");
+}

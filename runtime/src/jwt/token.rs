@@ -320,6 +320,8 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
         let header = decode_header(token).map_err(|e| reason(e.kind()))?;
         let matching = keys.candidates(header.kid.as_deref(), Some(header.alg));
         if matching.is_empty() {
+            // Release the key set first: the hook may well replace it (set_jwks).
+            drop(keys);
             if let (Some(kid), Some(hook)) = (header.kid.as_deref(), &inner.on_unknown_kid) {
                 hook(kid);
             }
