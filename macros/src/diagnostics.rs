@@ -41,6 +41,11 @@ pub fn with_item(item: TokenStream, error: syn::Error) -> TokenStream {
     quote!(#item #error)
 }
 
+/// Where the first token of `tokens` is: errors about a whole item or type point there.
+pub fn first_token_span(tokens: &impl ToTokens) -> proc_macro2::Span {
+    tokens.to_token_stream().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span())
+}
+
 /// Strategy names end up in `WWW-Authenticate` as auth-schemes and in logs: keep them to
 /// visible, unambiguous characters.
 pub fn check_strategy_name(name: &syn::LitStr, errors: &mut Errors) {

@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::{FnArg, GenericArgument, ItemFn, Pat, PathArguments, Type};
 
 use crate::args::{self, Requirement};
-use crate::diagnostics::{Errors, with_item};
+use crate::diagnostics::{Errors, first_token_span, with_item};
 
 /// How the handler takes the user.
 #[derive(Clone, Copy, PartialEq)]
@@ -51,10 +51,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         // `args::parse` returns `None` only after pushing an error.
         (Ok(()), None) => item,
     }
-}
-
-fn first_token_span(item: &TokenStream) -> Span {
-    item.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())
 }
 
 fn check_signature(function: &ItemFn, errors: &mut Errors) -> (Vec<Param>, Option<UserParam>) {

@@ -7,7 +7,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{FnArg, Ident, ImplItem, ImplItemFn, Item, ItemFn, ItemImpl, LitStr, Token, parenthesized};
 
-use crate::diagnostics::{Errors, check_strategy_name, with_item};
+use crate::diagnostics::{Errors, check_strategy_name, first_token_span, with_item};
 use crate::options::Kind;
 
 /// `"name"` then, for function strategies, `options(key = kind, ...)`.
@@ -86,7 +86,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         (Ok(Item::Impl(_) | Item::Fn(_)), None) => None,
         (other, _) => {
             let span = match &other {
-                Ok(item) => first_span(item),
+                Ok(item) => first_token_span(item),
                 Err(_) => Span::call_site(),
             };
             errors.push(syn::Error::new(
@@ -102,10 +102,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         (Err(error), None) => with_item(item, error),
         (Ok(()), None) => item,
     }
-}
-
-fn first_span(item: &Item) -> Span {
-    quote!(#item).into_iter().next().map_or_else(Span::call_site, |t| t.span())
 }
 
 fn registration(name: &LitStr, build: TokenStream, span: Span) -> TokenStream {
@@ -172,16 +168,13 @@ fn expand_impl(mut block: ItemImpl, args: &Args, errors: &mut Errors) -> Option<
         return Some(quote!(#block));
     }
     let self_ty = &block.self_ty;
-    let build = quote_spanned!(self_ty_span(self_ty)=> ::authn::__private::build_default::<#self_ty>);
-    let register = registration(&args.name, build, self_ty_span(self_ty));
+    let self_ty_span = first_token_span(self_ty);
+    let build = quote_spanned!(self_ty_span=> ::authn::__private::build_default::<#self_ty>);
+    let register = registration(&args.name, build, self_ty_span);
     Some(quote! {
         #block
         #register
     })
-}
-
-fn self_ty_span(ty: &syn::Type) -> Span {
-    quote!(#ty).into_iter().next().map_or_else(Span::call_site, |t| t.span())
 }
 
 /// `async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> R`
@@ -233,10 +226,6 @@ fn box_async_method(method: &mut ImplItemFn, errors: &mut Errors) {
         }
     };
     *method = rewritten;
-}
-
-fn first_token_span(tokens: &impl quote::ToTokens) -> Span {
-    quote!(#tokens).into_iter().next().map_or_else(Span::call_site, |t| t.span())
 }
 
 fn reference_with_lifetime(ty: &syn::Type, lifetime: &syn::Lifetime) -> TokenStream {
