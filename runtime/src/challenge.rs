@@ -54,6 +54,9 @@ fn is_tchar(c: char) -> bool {
 
 /// Writes `s` keeping only token characters; a scheme or a param name is never quoted.
 fn write_token(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    if s.chars().all(is_tchar) {
+        return f.write_str(s);
+    }
     for c in s.chars().filter(|c| is_tchar(*c)) {
         fmt::Write::write_char(f, c)?;
     }
@@ -64,6 +67,11 @@ fn write_token(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 /// characters replaced, since header values are ASCII on the wire.
 fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     f.write_str("\"")?;
+    // The common case, plain printable ASCII, goes out in one write.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        f.write_str(s)?;
+        return f.write_str("\"");
+    }
     for c in s.chars() {
         match c {
             '"' | '\\' => {

@@ -334,17 +334,17 @@ impl AuthFailure {
         }
     }
 
-    pub(crate) fn into_response(self, req: &HttpRequest) -> HttpResponse {
+    pub(crate) fn response_for(&self, req: &HttpRequest) -> HttpResponse {
         if self.redirect_target().is_none()
             && let Some(responder) = req.app_data::<ErrorResponder>()
         {
-            return (responder.0)(&self, req);
+            return (responder.0)(self, req);
         }
         self.default_response()
     }
 
     pub(crate) fn into_error(self, req: &HttpRequest) -> actix_web::Error {
-        let response = self.clone().into_response(req);
+        let response = self.response_for(req);
         actix_web::error::InternalError::from_response(self, response).into()
     }
 }

@@ -182,7 +182,7 @@ fn deferring_handler(req: &ServiceRequest) -> Option<&'static RouteSpec> {
 }
 
 fn reject<B>(req: ServiceRequest, failure: AuthFailure) -> ServiceResponse<EitherBody<B>> {
-    let response = failure.into_response(req.request());
+    let response = failure.response_for(req.request());
     req.into_response(response).map_into_right_body()
 }
 
@@ -216,7 +216,7 @@ where
         AUTHENTICATION_MISCONFIGURED,
     );
     let (request, _) = response.into_parts();
-    let response = failure.into_response(&request);
+    let response = failure.response_for(&request);
     Ok(ServiceResponse::new(request, response).map_into_right_body())
 }
 

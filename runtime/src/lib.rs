@@ -56,6 +56,7 @@ mod options;
 mod profile;
 mod registry;
 mod route;
+pub mod scope;
 mod strategy;
 mod validate;
 

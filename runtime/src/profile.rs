@@ -69,6 +69,26 @@ impl UserProfile {
     pub fn claim(&self, key: &str) -> Option<&Value> {
         self.claims.get(key)
     }
+
+    /// The scopes granted: the space-separated `scope` claim (RFC 8693 §4.2, as OAuth 2.0 access
+    /// tokens carry them) and the `scopes` array, both read.
+    ///
+    /// ```
+    /// use authn::UserProfile;
+    /// let p = UserProfile::new("1").with_claim("scope", "todos:read todos:write").with_claim("scopes", ["admin"]);
+    /// assert_eq!(p.scopes().collect::<Vec<_>>(), ["todos:read", "todos:write", "admin"]);
+    /// assert!(p.has_scope("admin") && !p.has_scope("todos"));
+    /// ```
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        let spaced = self.claim("scope").and_then(Value::as_str).into_iter().flat_map(|s| s.split(' '));
+        let listed = self.claim("scopes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+        spaced.chain(listed).filter(|s| !s.is_empty())
+    }
+
+    /// Whether `scope` was granted (see [`UserProfile::scopes`]).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|s| s == scope)
+    }
 }
 
 #[cfg(test)]

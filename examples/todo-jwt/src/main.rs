@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::Service;
-use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 use authn::Authentication;
 use authn::jwt::{Algorithm, DefaultUserService, JwtConfig, JwtKey, SqliteStore};
 use clap::Parser;
@@ -94,7 +94,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         elapsed_us = started.elapsed().as_micros() as u64,
                         "served"
                     );
-                    let _ = response.request().extensions().get::<Authentication>();
                     Ok(response)
                 }
             })

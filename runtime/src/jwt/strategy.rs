@@ -29,15 +29,6 @@ fn config_of(request: &HttpRequest) -> Result<&JwtConfig, AuthError> {
     Err(AuthError::internal())
 }
 
-fn scopes_of(profile: &crate::UserProfile) -> Vec<&str> {
-    let mut scopes: Vec<&str> =
-        profile.claim("scope").and_then(|v| v.as_str()).map(|s| s.split(' ').collect()).unwrap_or_default();
-    if let Some(list) = profile.claim("scopes").and_then(|v| v.as_array()) {
-        scopes.extend(list.iter().filter_map(|v| v.as_str()));
-    }
-    scopes
-}
-
 #[crate::strategy("jwt")]
 impl AuthenticationStrategy for JwtStrategy {
     async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
@@ -58,21 +49,7 @@ impl AuthenticationStrategy for JwtStrategy {
             }
         };
         let verified = super::token::verify(config, token).await?;
-        let mut required = options.strings("scopes").peekable();
-        let missing: Vec<&str> = match required.peek() {
-            None => Vec::new(),
-            Some(_) => {
-                let granted = scopes_of(&verified.profile);
-                required.filter(|s| !granted.contains(s)).collect()
-            }
-        };
-        if !missing.is_empty() {
-            let needed = missing.join(" ");
-            return Err(AuthError::forbidden("Insufficient scope.")
-                .with_code("INSUFFICIENT_SCOPE")
-                .with_challenge(challenge(config).param("error", "insufficient_scope").param("scope", needed))
-                .stop_chain());
-        }
+        crate::scope::require(&verified.profile, options, challenge(config))?;
         Ok(Outcome::User(verified.profile))
     }
 

@@ -273,12 +273,12 @@ pub(crate) fn generate(config: &JwtConfig, profile: &UserProfile) -> Result<Issu
 }
 
 /// LoopBack's message for a verification failure, and the RFC 6750 challenge that goes with it.
-pub(crate) fn rejected(config: &JwtConfig, reason: &str) -> AuthError {
+pub(crate) fn rejected(config: &JwtConfig, reason: &'static str) -> AuthError {
     AuthError::unauthorized(format!("Error verifying token : {reason}"))
         .with_challenge(
             super::strategy::challenge(config)
                 .param("error", "invalid_token")
-                .param("error_description", reason.to_owned()),
+                .param("error_description", reason),
         )
         .stop_chain()
 }
