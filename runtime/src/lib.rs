@@ -43,6 +43,11 @@
 // name `::authn`.
 extern crate self as authn;
 
+mod authorization;
+#[cfg(feature = "basic")]
+pub mod basic;
+#[cfg(feature = "users")]
+mod blocking;
 mod chain;
 mod challenge;
 mod error;
@@ -56,8 +61,12 @@ mod options;
 mod profile;
 mod registry;
 mod route;
+#[cfg(feature = "users")]
+mod storage;
 pub mod scope;
 mod strategy;
+#[cfg(feature = "users")]
+pub mod users;
 mod validate;
 
 pub use authn_macros::{authenticate, strategy};

@@ -9,8 +9,20 @@ pub const INSUFFICIENT_SCOPE: &str = "INSUFFICIENT_SCOPE";
 
 /// Checks the route's `scopes` option (all required) against the profile's grants; the error is
 /// 403 with `challenge` carrying `error="insufficient_scope"` and the missing scopes, and it
-/// ends the chain (another strategy cannot lend scopes to this caller).
-pub(crate) fn require(profile: &UserProfile, options: &StrategyOptions, challenge: Challenge) -> Result<(), AuthError> {
+/// ends the chain (another strategy cannot lend scopes to this caller). A custom strategy that
+/// grants scopes calls it before answering its user, and accepts the option in
+/// `accepted_options` (e.g. `#[strategy("mine", options(scopes = [str]))]`).
+///
+/// ```
+/// use authn::{Challenge, OptionValue, StrategyOptions, UserProfile, scope};
+///
+/// static ROUTE: [(&str, OptionValue); 1] = [("scopes", OptionValue::List(&[OptionValue::Str("admin")]))];
+/// let options = StrategyOptions::new(&ROUTE);
+/// let user = UserProfile::new("7").with_claim("scope", "read");
+/// let error = scope::require(&user, &options, Challenge::new("ApiKey")).unwrap_err();
+/// assert_eq!(error.status(), 403);
+/// ```
+pub fn require(profile: &UserProfile, options: &StrategyOptions, challenge: Challenge) -> Result<(), AuthError> {
     let mut required = options.strings("scopes").peekable();
     if required.peek().is_none() {
         return Ok(());

@@ -5,6 +5,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use crate::AuthError;
+use crate::authorization::{self, SchemeValue};
 
 /// A place the `"jwt"` strategy looks for a token, in the order configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,21 +42,14 @@ fn parse_authorization(value: &str) -> Result<Presented<'_>, &'static str> {
     parse_authorization_bytes(value.as_bytes())
 }
 
-/// The same over the raw header bytes. Tokens are only searched for whitespace here (with
-/// SIMD `memchr`); their characters are the decoder's to check, which refuses anything that is
-/// not base64url and dots. A byte-by-byte token68 check here cost more than the HMAC.
-pub(crate) fn parse_authorization_bytes(value: &[u8]) -> Result<Presented<'_>, &'static str> {
-    let space = memchr::memchr(b' ', value).unwrap_or(value.len());
-    if !value[..space].eq_ignore_ascii_case(b"bearer") {
-        return Ok(Presented::Missing(NOT_BEARER));
+/// The same over the raw header bytes.
+#[cfg(test)]
+fn parse_authorization_bytes(value: &[u8]) -> Result<Presented<'_>, &'static str> {
+    match authorization::split(value, b"bearer") {
+        SchemeValue::Credentials(token) => std::str::from_utf8(token).map(Presented::Token).map_err(|_| MALFORMED),
+        SchemeValue::TooManyParts => Err(TOO_MANY_PARTS),
+        SchemeValue::Absent | SchemeValue::OtherScheme => Ok(Presented::Missing(NOT_BEARER)),
     }
-    let rest = value.get(space..).unwrap_or_default();
-    let start = rest.iter().position(|b| *b != b' ').unwrap_or(rest.len());
-    let token = &rest[start..];
-    if memchr::memchr2(b' ', b'\t', token).is_some() {
-        return Err(TOO_MANY_PARTS);
-    }
-    std::str::from_utf8(token).map(Presented::Token).map_err(|_| MALFORMED)
 }
 
 /// A token that is not even text.
@@ -67,20 +61,17 @@ pub(crate) fn find<'r>(req: &'r HttpRequest, sources: &[TokenSource]) -> Result<
     for (i, source) in sources.iter().enumerate() {
         let found = match source {
             TokenSource::AuthorizationHeader => {
-                let mut values = req.headers().get_all(header::AUTHORIZATION);
-                match (values.next(), values.next()) {
-                    (None, _) => None,
-                    (Some(_), Some(_)) => return Err(AuthError::unauthorized(TOO_MANY_PARTS)),
-                    (Some(value), None) => {
-                        match parse_authorization_bytes(value.as_bytes()).map_err(AuthError::unauthorized)? {
-                            Presented::Token(token) => Some(token),
-                            Presented::Missing(message) => {
-                                if i == 0 {
-                                    first_missing = message;
-                                }
-                                None
-                            }
+                match authorization::read(req, b"bearer") {
+                    SchemeValue::Absent => None,
+                    SchemeValue::OtherScheme => {
+                        if i == 0 {
+                            first_missing = NOT_BEARER;
                         }
+                        None
+                    }
+                    SchemeValue::TooManyParts => return Err(AuthError::unauthorized(TOO_MANY_PARTS)),
+                    SchemeValue::Credentials(token) => {
+                        Some(std::str::from_utf8(token).map_err(|_| AuthError::unauthorized(MALFORMED))?)
                     }
                 }
             }

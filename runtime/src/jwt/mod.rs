@@ -22,7 +22,6 @@
 //! ```
 
 mod bearer;
-mod blocking;
 mod config;
 mod refresh;
 #[cfg(feature = "sqlite")]
@@ -30,7 +29,6 @@ mod sqlite;
 mod store;
 mod strategy;
 mod token;
-mod user;
 
 pub use bearer::TokenSource;
 pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
@@ -41,7 +39,8 @@ pub use sqlite::SqliteStore;
 pub use store::{Consumed, MemoryStore, RefreshRecord, StoreError, TokenHash, TokenStore, hash_token};
 pub use strategy::JwtStrategy;
 pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
-pub use user::{
+// The user service predates `authn::users`; these names stay valid here.
+pub use crate::users::{
     Credentials, DefaultUserService, INVALID_CREDENTIALS, MemoryUserStore, PasswordHasher, StoredUser, UserService,
     UserStore,
 };

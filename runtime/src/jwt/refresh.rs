@@ -10,7 +10,7 @@ use super::JwtTokenService;
 use super::config::{JwtConfig, JwtConfigError};
 use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, internal};
 use super::token::{TokenService, now, random_id, rejected};
-use super::user::UserService;
+use crate::users::UserService;
 use crate::{AuthError, UserProfile};
 
 /// An access token, a refresh token and the access token's lifetime: the body of LoopBack's

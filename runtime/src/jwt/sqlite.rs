@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::blocking;
+use crate::blocking;
 use super::store::{Consumed, RefreshRecord, StoreError, TokenHash, TokenStore};
 
 const SCHEMA: &str = "

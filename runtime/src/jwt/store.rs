@@ -2,30 +2,13 @@
 //! `sqlite.rs`. Refresh tokens are stored as SHA-256 hashes only.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
-use crate::AuthError;
-
-/// A storage failure (the database is gone, the disk is full...): answered 500, logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "token store: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-pub(crate) fn internal(error: StoreError) -> AuthError {
-    tracing::error!(%error, "token store failure");
-    AuthError::internal()
-}
+pub use crate::storage::StoreError;
+pub(crate) use crate::storage::internal;
 
 /// The SHA-256 of a refresh token: what is stored and looked up.
 pub type TokenHash = [u8; 32];

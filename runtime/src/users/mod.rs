@@ -1,4 +1,4 @@
-//! LoopBack's `UserService`: credentials in, a profile out, with argon2id password hashes and
+//! Users: LoopBack's `UserService`: credentials in, a profile out, with argon2id password hashes and
 //! no way to tell an unknown email from a wrong password, by message or by time.
 
 use std::collections::HashMap;
@@ -9,8 +9,8 @@ use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::blocking;
-use super::store::{StoreError, internal};
+use crate::blocking;
+use crate::storage::{StoreError, internal};
 use crate::{AuthError, UserProfile};
 
 /// The single message of every failed login (LoopBack's), so it reveals nothing.
