@@ -43,6 +43,9 @@
 // name `::authn`.
 extern crate self as authn;
 
+#[cfg(feature = "api-key")]
+pub mod api_key;
+#[cfg(any(feature = "jwt", feature = "basic"))]
 mod authorization;
 #[cfg(feature = "basic")]
 pub mod basic;
@@ -59,9 +62,11 @@ pub mod jwt;
 pub mod openapi;
 mod options;
 mod profile;
+#[cfg(any(feature = "jwt", feature = "api-key"))]
+mod random;
 mod registry;
 mod route;
-#[cfg(feature = "users")]
+#[cfg(any(feature = "users", feature = "api-key"))]
 mod storage;
 pub mod scope;
 mod strategy;
@@ -82,6 +87,8 @@ pub use options::{OptionKind, OptionSpec, OptionValue, StrategyOptions};
 pub use profile::UserProfile;
 pub use registry::{Duplicate, Registry, registry};
 pub use route::{Requirement, RouteBinding, RouteSpec, StrategyUse, UserParam, routes};
+#[cfg(any(feature = "users", feature = "api-key"))]
+pub use storage::StoreError;
 pub use strategy::{AuthenticationStrategy, Location, Outcome, StrategyFuture, StrategyRegistration};
 pub use validate::{ConfigError, validate};
 

@@ -1,4 +1,4 @@
-//! A small API secured with a custom strategy, `"api-key"`.
+//! A small API secured with a custom strategy, `"notes-key"`.
 //!
 //! - the strategy is a type registered with `#[strategy]`, built once, and configured per app
 //!   through actix app data ([`ApiKeys`]);
@@ -66,7 +66,7 @@ fn digest(key: &str) -> [u8; 32] {
 #[derive(Default)]
 pub struct ApiKeyStrategy;
 
-#[strategy("api-key")]
+#[strategy("notes-key")]
 impl AuthenticationStrategy for ApiKeyStrategy {
     async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
         let Some(value) = request.headers().get(HEADER) else {
@@ -117,14 +117,14 @@ async fn ping() -> HttpResponse {
 
 /// The caller's id, as LoopBack's examples answer it.
 #[get("/whoAmI")]
-#[authenticate("api-key")]
+#[authenticate("notes-key")]
 async fn who_am_i(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body(user.id.clone())
 }
 
 /// Works for everyone; says more to callers with a key.
 #[get("/hello")]
-#[authenticate("api-key")]
+#[authenticate("notes-key")]
 async fn hello(user: Option<CurrentUser>) -> String {
     match user {
         Some(user) => format!("Hello, {}!", user.id),
@@ -147,7 +147,7 @@ struct Caller {
 
 /// Needs the `notes:write` scope; the body is read only once the caller is known.
 #[post("/notes")]
-#[authenticate("api-key", scopes = ["notes:write"])]
+#[authenticate("notes-key", scopes = ["notes:write"])]
 async fn create_note(note: web::Json<NewNote>, user: CurrentUser<Caller>) -> HttpResponse {
     HttpResponse::build(StatusCode::CREATED).json(serde_json::json!({
         "text": note.text,
@@ -178,6 +178,6 @@ pub fn configure(keys: web::Data<ApiKeys>) -> impl FnOnce(&mut web::ServiceConfi
             .service(who_am_i)
             .service(hello)
             .service(create_note)
-            .service(web::scope("/admin").wrap(Group::new(["api-key"])).service(stats).service(admin_health));
+            .service(web::scope("/admin").wrap(Group::new(["notes-key"])).service(stats).service(admin_health));
     }
 }

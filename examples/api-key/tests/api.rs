@@ -26,7 +26,7 @@ async fn call(request: TestRequest) -> (u16, Vec<String>, String) {
 #[actix_rt::test]
 async fn the_set_up_is_valid() {
     authn::validate().unwrap();
-    assert!(authn::registry().names().contains(&"api-key"));
+    assert!(authn::registry().names().contains(&"notes-key"));
 }
 
 #[actix_rt::test]

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::JwtTokenService;
 use super::config::{JwtConfig, JwtConfigError};
 use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, internal};
-use super::token::{TokenService, now, random_id, rejected};
+use super::token::{TokenService, now, rejected};
+use crate::random::random_id;
 use crate::users::UserService;
 use crate::{AuthError, UserProfile};
 

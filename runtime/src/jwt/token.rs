@@ -2,7 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use futures_util::future::BoxFuture;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Header, decode, decode_header, encode};
@@ -10,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config::{JwtConfig, VerifyingKey};
+use crate::random::random_id;
 use crate::{AuthError, UserProfile};
 
 /// Claims registered by RFC 7519 (and `scope`/`scopes` stay claims): never copied from a
@@ -220,16 +220,6 @@ impl TokenService for JwtTokenService {
 
 pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// `n` random bytes, base64url: token ids and refresh tokens.
-pub(crate) fn random_id(bytes: usize) -> Result<String, AuthError> {
-    let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer).map_err(|e| {
-        tracing::error!(error = %e, "the operating system's random generator failed");
-        AuthError::internal()
-    })?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer))
 }
 
 pub(crate) fn generate(config: &JwtConfig, profile: &UserProfile) -> Result<IssuedToken, AuthError> {
