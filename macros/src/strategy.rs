@@ -241,6 +241,8 @@ fn reference_with_lifetime(ty: &syn::Type, lifetime: &syn::Lifetime) -> TokenStr
 // Input:
 //     #[strategy("api-key", options(header = str))]
 //     async fn api_key(request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> { .. }
+// or, the adapter form, extractors by value:
+//     async fn session(identity: Option<Identity>) -> Verdict { .. }
 // Output: the fn unchanged, plus (in an anonymous const) a unit struct implementing
 // AuthenticationStrategy by calling it, and its registration.
 fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<TokenStream> {
@@ -257,10 +259,24 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
     if !sig.generics.params.is_empty() {
         errors.spanned(&sig.generics, "a function strategy cannot be generic");
     }
-    if !matches!(sig.inputs.len(), 1 | 2) {
+    let typed: Vec<&syn::PatType> =
+        sig.inputs.iter().filter_map(|arg| if let FnArg::Typed(t) = arg { Some(t) } else { None }).collect();
+    // Owned parameters are extractors (the adapter form); references are the request and options.
+    let adapter = !typed.is_empty() && typed.iter().all(|t| !matches!(*t.ty, syn::Type::Reference(_)));
+    let by_reference = typed.iter().filter(|t| matches!(*t.ty, syn::Type::Reference(_))).count();
+    if by_reference > 0 && by_reference < typed.len() {
+        for owned in typed.iter().filter(|t| !matches!(*t.ty, syn::Type::Reference(_))) {
+            errors.spanned(
+                &owned.ty,
+                "a function strategy takes the request (and options) by reference, or only extractors by value \
+                 (the adapter form), not both; an adapter can take `HttpRequest` by value",
+            );
+        }
+    } else if !adapter && !matches!(sig.inputs.len(), 1 | 2) {
         errors.push(syn::Error::new(
             sig.paren_token.span.join(),
-            "a function strategy takes `(request: &HttpRequest)` or `(request: &HttpRequest, options: &StrategyOptions)`",
+            "a function strategy takes `(request: &HttpRequest)`, `(request: &HttpRequest, options: &StrategyOptions)`, \
+             or extractors by value returning a `Verdict` (the adapter form)",
         ));
     }
     if !errors.is_empty() {
@@ -285,9 +301,30 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
     let register = registration(&args.name, build, name.span());
     let request = Ident::new("request", Span::mixed_site());
     let options = Ident::new("options", Span::mixed_site());
-    let call = match sig.inputs.len() {
-        1 => quote!((#request)),
-        _ => quote!((#request, #options)),
+    let future = if adapter {
+        // `from_extractor` extracts the tuple of the parameters' types, then calls the function.
+        let types = typed.iter().map(|t| &t.ty);
+        let bindings: Vec<Ident> =
+            (0..typed.len()).map(|i| Ident::new(&format!("__authn_arg{i}"), Span::mixed_site())).collect();
+        // The answer goes through `into_verdict`, spanned at the return type, so a function that
+        // answers something else is reported there.
+        let output_span = match &sig.output {
+            syn::ReturnType::Default => sig.paren_token.span.close(),
+            syn::ReturnType::Type(_, ty) => first_token_span(ty),
+        };
+        let answer = quote_spanned!(output_span=> ::authn::__private::into_verdict(__authn_answer));
+        // Spanned at the parameter list: an argument that is not an extractor is reported there.
+        quote_spanned! {sig.paren_token.span.join()=>
+            ::authn::__private::from_extractor(#request, |(#(#bindings,)*): (#(#types,)*)| async move {
+                let __authn_answer = #name(#(#bindings),*).await;
+                #answer
+            })
+        }
+    } else {
+        match sig.inputs.len() {
+            1 => quote!(#name(#request)),
+            _ => quote!(#name(#request, #options)),
+        }
     };
     Some(quote! {
         #function
@@ -302,7 +339,7 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
                     #options: &'a ::authn::__private::StrategyOptions,
                 ) -> ::authn::__private::StrategyFuture<'a> {
                     let _ = &#options;
-                    ::authn::__private::Box::pin(#name #call)
+                    ::authn::__private::Box::pin(#future)
                 }
                 #accepted
             }

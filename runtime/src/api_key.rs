@@ -182,7 +182,10 @@ pub struct ApiKeyConfig {
 
 impl std::fmt::Debug for ApiKeyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKeyConfig").field("sources", &self.sources).field("realm", &self.realm).finish_non_exhaustive()
+        f.debug_struct("ApiKeyConfig")
+            .field("sources", &self.sources)
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
     }
 }
 

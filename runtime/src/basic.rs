@@ -114,9 +114,8 @@ pub(crate) fn decode(token: &[u8]) -> Result<Credentials, &'static str> {
 impl AuthenticationStrategy for BasicStrategy {
     async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
         let config = config_of(request)?;
-        let malformed = |message: &'static str| {
-            AuthError::unauthorized(message).with_challenge(config.challenge()).stop_chain()
-        };
+        let malformed =
+            |message: &'static str| AuthError::unauthorized(message).with_challenge(config.challenge()).stop_chain();
         let token = match authorization::read(request, b"basic") {
             SchemeValue::Absent => {
                 return Err(AuthError::missing_credentials(NOT_FOUND).with_challenge(config.challenge()));

@@ -43,6 +43,7 @@
 // name `::authn`.
 extern crate self as authn;
 
+pub mod adapter;
 #[cfg(feature = "api-key")]
 pub mod api_key;
 #[cfg(any(feature = "jwt", feature = "basic"))]
@@ -66,9 +67,9 @@ mod profile;
 mod random;
 mod registry;
 mod route;
+pub mod scope;
 #[cfg(any(feature = "users", feature = "api-key"))]
 mod storage;
-pub mod scope;
 mod strategy;
 #[cfg(feature = "users")]
 pub mod users;
@@ -95,6 +96,7 @@ pub use validate::{ConfigError, validate};
 /// What the macros expand to. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::adapter::{from_extractor, into_verdict};
     pub use crate::extract::{Authenticated, RouteMarker};
     pub use crate::route::{Requirement, RouteBinding, RouteRegistration, RouteSpec, StrategyUse, UserParam};
     pub use crate::{

@@ -15,5 +15,6 @@ pub(crate) fn random_id(bytes: usize) -> Result<String, AuthError> {
 
 /// Fills `buffer`; a failure (the OS generator is unavailable) is logged once here.
 pub(crate) fn fill(buffer: &mut [u8]) -> Result<(), getrandom::Error> {
-    getrandom::fill(buffer).inspect_err(|e| tracing::error!(error = %e, "the operating system's random generator failed"))
+    getrandom::fill(buffer)
+        .inspect_err(|e| tracing::error!(error = %e, "the operating system's random generator failed"))
 }

@@ -21,4 +21,3 @@ pub(crate) fn internal(error: StoreError) -> AuthError {
     tracing::error!(%error, "store failure");
     AuthError::internal()
 }
-

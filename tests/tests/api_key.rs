@@ -64,8 +64,8 @@ async fn every_bad_key_gets_the_same_answer() {
     }
     bodies.dedup();
     assert_eq!(bodies.len(), 1, "{bodies:?}");
-    let twice = send(&app, get("/whoAmI").insert_header(("x-api-key", key.clone())).append_header(("x-api-key", key)))
-        .await;
+    let twice =
+        send(&app, get("/whoAmI").insert_header(("x-api-key", key.clone())).append_header(("x-api-key", key))).await;
     assert_eq!(twice.status, 401);
 }
 

@@ -60,21 +60,19 @@ pub(crate) fn find<'r>(req: &'r HttpRequest, sources: &[TokenSource]) -> Result<
     let mut first_missing = NOT_FOUND;
     for (i, source) in sources.iter().enumerate() {
         let found = match source {
-            TokenSource::AuthorizationHeader => {
-                match authorization::read(req, b"bearer") {
-                    SchemeValue::Absent => None,
-                    SchemeValue::OtherScheme => {
-                        if i == 0 {
-                            first_missing = NOT_BEARER;
-                        }
-                        None
+            TokenSource::AuthorizationHeader => match authorization::read(req, b"bearer") {
+                SchemeValue::Absent => None,
+                SchemeValue::OtherScheme => {
+                    if i == 0 {
+                        first_missing = NOT_BEARER;
                     }
-                    SchemeValue::TooManyParts => return Err(AuthError::unauthorized(TOO_MANY_PARTS)),
-                    SchemeValue::Credentials(token) => {
-                        Some(std::str::from_utf8(token).map_err(|_| AuthError::unauthorized(MALFORMED))?)
-                    }
+                    None
                 }
-            }
+                SchemeValue::TooManyParts => return Err(AuthError::unauthorized(TOO_MANY_PARTS)),
+                SchemeValue::Credentials(token) => {
+                    Some(std::str::from_utf8(token).map_err(|_| AuthError::unauthorized(MALFORMED))?)
+                }
+            },
             TokenSource::Header(name) => req.headers().get(name.as_str()).and_then(|v| v.to_str().ok()),
             TokenSource::Cookie(name) => cookie(req, name),
             TokenSource::Query(name) => query(req, name),

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::blocking;
 use super::store::{Consumed, RefreshRecord, StoreError, TokenHash, TokenStore};
+use crate::blocking;
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS authn_denied (jti TEXT PRIMARY KEY, until INTEGER NOT NULL);

@@ -266,9 +266,7 @@ pub(crate) fn generate(config: &JwtConfig, profile: &UserProfile) -> Result<Issu
 pub(crate) fn rejected(config: &JwtConfig, reason: &'static str) -> AuthError {
     AuthError::unauthorized(format!("Error verifying token : {reason}"))
         .with_challenge(
-            super::strategy::challenge(config)
-                .param("error", "invalid_token")
-                .param("error_description", reason),
+            super::strategy::challenge(config).param("error", "invalid_token").param("error_description", reason),
         )
         .stop_chain()
 }
