@@ -66,6 +66,13 @@ pub(crate) async fn run(
     anonymous_ok: bool,
 ) -> Result<Option<Authentication>, AuthFailure> {
     debug_assert_eq!(uses.len(), strategies.len());
+    #[cfg(feature = "test-util")]
+    {
+        let user = req.extensions().get::<crate::test::TestUser>().cloned();
+        if let Some(user) = user {
+            return test_user(req, uses, strategies, user.0);
+        }
+    }
     // Allocated on the first failure only: the success path stays allocation-light.
     let mut challenges = Vec::new();
     let mut first_error: Option<AuthError> = None;
@@ -108,6 +115,26 @@ pub(crate) async fn run(
             challenges,
         )),
     }
+}
+
+/// A request a test marked with [`crate::test::as_user`]: authenticated without a strategy, but
+/// still held to the route's scopes.
+#[cfg(feature = "test-util")]
+fn test_user(
+    req: &HttpRequest,
+    uses: &[StrategyUse],
+    strategies: &[&dyn AuthenticationStrategy],
+    profile: UserProfile,
+) -> Result<Option<Authentication>, AuthFailure> {
+    for (used, strategy) in uses.iter().zip(strategies) {
+        if let Err(mut error) = crate::scope::require(&profile, &used.options, default_challenge(req, used, *strategy)) {
+            let challenges = error.take_challenge().into_iter().collect();
+            return Err(AuthFailure::rejected(error, challenges));
+        }
+    }
+    let auth = Authentication::new(profile, "test");
+    req.extensions_mut().insert(auth.clone());
+    Ok(Some(auth))
 }
 
 /// Every strategy's own challenge, for a 401 decided after the chain (e.g. a profile that does

@@ -71,6 +71,8 @@ pub mod scope;
 #[cfg(any(feature = "users", feature = "api-key"))]
 mod storage;
 mod strategy;
+#[cfg(feature = "test-util")]
+pub mod test;
 #[cfg(feature = "users")]
 pub mod users;
 mod validate;
