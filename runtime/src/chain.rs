@@ -127,7 +127,8 @@ fn test_user(
     profile: UserProfile,
 ) -> Result<Option<Authentication>, AuthFailure> {
     for (used, strategy) in uses.iter().zip(strategies) {
-        if let Err(mut error) = crate::scope::require(&profile, &used.options, default_challenge(req, used, *strategy)) {
+        if let Err(mut error) = crate::scope::require(&profile, &used.options, default_challenge(req, used, *strategy))
+        {
             let challenges = error.take_challenge().into_iter().collect();
             return Err(AuthFailure::rejected(error, challenges));
         }

@@ -191,12 +191,31 @@ impl actix_web::ResponseError for AuthError {
 pub struct Redirect {
     location: Cow<'static, str>,
     status: StatusCode,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
 }
 
 impl Redirect {
     /// A 303 See Other to `location`.
     pub fn to(location: impl Into<Cow<'static, str>>) -> Self {
-        Redirect { location: location.into(), status: StatusCode::SEE_OTHER }
+        Redirect { location: location.into(), status: StatusCode::SEE_OTHER, headers: Vec::new() }
+    }
+
+    /// Another header for the redirect response, typically a `Set-Cookie` that carries the state
+    /// of a login flow to its callback.
+    ///
+    /// ```
+    /// use actix_web::http::header::{HeaderValue, SET_COOKIE};
+    /// let r = authn::Redirect::to("/login").with_header(SET_COOKIE, HeaderValue::from_static("flow=1; HttpOnly"));
+    /// assert_eq!(r.headers().count(), 1);
+    /// ```
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The extra headers, in order.
+    pub fn headers(&self) -> impl Iterator<Item = (&header::HeaderName, &HeaderValue)> {
+        self.headers.iter().map(|(n, v)| (n, v))
     }
 
     /// Another redirection status (301, 302, 307, 308); anything that is not 3xx keeps 303.
@@ -312,7 +331,12 @@ impl AuthFailure {
         let mut response = HttpResponse::build(self.status());
         if let Some(redirect) = self.redirect_target() {
             return match HeaderValue::from_str(redirect.location()) {
-                Ok(location) => response.insert_header((header::LOCATION, location)).finish(),
+                Ok(location) => {
+                    for (name, value) in redirect.headers() {
+                        response.append_header((name.clone(), value.clone()));
+                    }
+                    response.insert_header((header::LOCATION, location)).finish()
+                }
                 // A location that is not a valid header value is the strategy's bug: fail
                 // closed without echoing it.
                 Err(_) => {

@@ -59,6 +59,8 @@ mod extract;
 mod group;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+#[cfg(feature = "oauth2")]
+pub mod oauth2;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod options;

@@ -9,6 +9,10 @@ use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+mod identity;
+
+pub use identity::{ExternalIdentity, MemoryIdentities, UserIdentityService};
+
 use crate::blocking;
 use crate::storage::{StoreError, internal};
 use crate::{AuthError, UserProfile};
