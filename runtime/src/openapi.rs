@@ -5,24 +5,30 @@
 
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 
 use crate::route::{Requirement, RouteSpec, UserParam};
 
 /// A utoipa `Modify` that adds the security schemes and sets each operation's `security`.
 ///
 /// Operations are matched to handlers by `operation_id` (utoipa's default is the function name)
-/// and, when the attribute could read it, by method and path. The `"jwt"` strategy is an HTTP
-/// bearer scheme named `jwt`; map other strategies with [`RouteSecurity::scheme`].
+/// and, when the attribute could read it, by method and path. The built-in strategies come
+/// mapped: `"jwt"` is the HTTP bearer scheme `jwt`, `"basic"` the HTTP basic scheme `basic`
+/// (LoopBack's names), `"api-key"` the `apiKey` scheme in header `X-API-Key`; map others (or a
+/// renamed key header) with [`RouteSecurity::scheme`]. A scheme goes into `components` only
+/// when an operation uses it.
 ///
 /// ```
 /// use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 ///
 /// let security = authn::openapi::RouteSecurity::new()
-///     .scheme("api-key", "apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))));
+///     .scheme("api-key", "apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-service-key"))));
 /// let mut doc = utoipa::openapi::OpenApiBuilder::new().build();
 /// utoipa::Modify::modify(&security, &mut doc);
-/// assert!(doc.components.unwrap().security_schemes.contains_key("jwt"));
+/// // No operation, no scheme.
+/// assert!(doc.components.unwrap().security_schemes.is_empty());
 /// ```
 #[derive(Clone)]
 pub struct RouteSecurity {
@@ -43,11 +49,19 @@ impl Default for RouteSecurity {
 }
 
 impl RouteSecurity {
-    /// With the `"jwt"` strategy as the bearer scheme `jwt`.
+    /// With the built-in strategies mapped.
     pub fn new() -> Self {
         let bearer =
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build());
-        RouteSecurity { schemes: vec![("jwt", "jwt".to_owned(), bearer)] }
+        let basic = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build());
+        let api_key = SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key")));
+        RouteSecurity {
+            schemes: vec![
+                ("jwt", "jwt".to_owned(), bearer),
+                ("basic", "basic".to_owned(), basic),
+                ("api-key", "apiKey".to_owned(), api_key),
+            ],
+        }
     }
 
     /// Documents `strategy` as the security scheme `name`.
@@ -104,20 +118,26 @@ fn handler_of(operation_id: &str, method: &str, path: &str) -> Option<&'static R
 
 impl utoipa::Modify for RouteSecurity {
     fn modify(&self, openapi: &mut OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        for (_, name, scheme) in &self.schemes {
-            components.add_security_scheme(name.clone(), scheme.clone());
-        }
+        let mut used = std::collections::BTreeSet::new();
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (method, operation) in operations(item) {
                 let Some(id) = operation.operation_id.as_deref() else { continue };
                 match handler_of(id, method, path) {
-                    Some(spec) => operation.security = Some(self.requirements(spec)),
+                    Some(spec) => {
+                        if let Requirement::Strategies(uses) = spec.requirement {
+                            used.extend(uses.iter().map(|u| u.name));
+                        }
+                        operation.security = Some(self.requirements(spec));
+                    }
                     None => {
                         tracing::warn!(operation = id, %path, "no #[authenticate] handler documents this operation")
                     }
                 }
             }
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, scheme) in self.schemes.iter().filter(|(strategy, _, _)| used.contains(strategy)) {
+            components.add_security_scheme(name.clone(), scheme.clone());
         }
     }
 }

@@ -12,6 +12,12 @@ async fn optional(user: Option<CurrentUser>) -> String {
     user.map(|u| u.id.clone()).unwrap_or_default()
 }
 
+#[get("/mixed")]
+#[authenticate("jwt", "some-custom-strategy")]
+async fn mixed(user: CurrentUser) -> String {
+    user.id.clone()
+}
+
 #[authenticate(skip)]
 #[get("/public")]
 async fn public() -> &'static str {
@@ -26,16 +32,18 @@ fn spec(name: &str) -> &'static authn::RouteSpec {
 fn requirements_follow_the_attribute() {
     let security = RouteSecurity::new().scheme(
         "api-key",
-        "apiKey",
-        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
+        "serviceKey",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-service-key"))),
     );
     let alternatives = serde_json::to_value(security.requirements(spec("optional"))).unwrap();
-    assert_eq!(alternatives, json!([{"jwt": ["todo:read"]}, {"apiKey": []}, {}]));
+    assert_eq!(alternatives, json!([{"jwt": ["todo:read"]}, {"serviceKey": []}, {}]));
     assert_eq!(serde_json::to_value(security.requirements(spec("public"))).unwrap(), json!([]));
-    // A strategy without a documented scheme is left out rather than invented.
-    let jwt_only = RouteSecurity::new();
+    // Built-in strategies come mapped; one without a documented scheme is left out rather
+    // than invented.
+    let defaults = RouteSecurity::new();
     assert_eq!(
-        serde_json::to_value(jwt_only.requirements(spec("optional"))).unwrap(),
-        json!([{"jwt": ["todo:read"]}, {}])
+        serde_json::to_value(defaults.requirements(spec("optional"))).unwrap(),
+        json!([{"jwt": ["todo:read"]}, {"apiKey": []}, {}])
     );
+    assert_eq!(serde_json::to_value(defaults.requirements(spec("mixed"))).unwrap(), json!([{"jwt": []}]));
 }
