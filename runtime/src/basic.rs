@@ -173,3 +173,23 @@ mod tests {
         assert_eq!(decode(b"not base64!").err(), Some(MALFORMED));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_decode_or_refuse_without_panicking(token in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode(&token);
+        }
+
+        #[test]
+        fn colon_free_credentials_round_trip(user in "[^:]{0,40}", password in "[^:]{0,40}") {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let credentials = decode(token.as_bytes()).unwrap();
+            prop_assert_eq!((credentials.email, credentials.password), (user, password));
+        }
+    }
+}

@@ -66,7 +66,12 @@ fn validate_reports_every_problem_at_once() {
         "{}",
         problems[3]
     );
-    assert!(problems[3].contains("uses strategy 'jtw', which is not registered (registered: 'claims', 'config', "));
+    assert!(
+        problems[3]
+            .contains("uses strategy 'jtw', which is not registered (registered: 'api-key', 'basic', 'claims', "),
+        "{}",
+        problems[3]
+    );
     assert!(problems[4].ends_with("strategy 'header': unknown option `realm`: this strategy takes no options"));
     let text = error.to_string();
     assert!(text.starts_with("authn: 5 authentication configuration problems:\n  - "), "{text}");
