@@ -5,13 +5,13 @@
 # Prints requests/s, p50 and p99 per path (medians over the rounds) and the ratio of
 # throughputs to the hand-written handler.
 #
-#   bash bench/load.sh                 # ROUNDS=5 DURATION=5 CONNECTIONS=32 by default
+#   bash bench/load.sh                 # ROUNDS=6 DURATION=5 CONNECTIONS=32 by default
 #
 # Needs wrk (installed from Debian's packages when missing) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-6}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-3999}
@@ -46,12 +46,19 @@ run() { # name path token
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$BASE$path" > "$OUT/$name.$round"
 }
 
+# Counterbalanced order (ABBA): odd rounds run the paths forwards, even rounds backwards, so no
+# path always runs right after another (a warm-up or a neighbour's burst favours no one).
+paths=("baseline /baseline/whoAmI $TOKEN" "whoami /whoAmI $TOKEN" "todos /todos $TOKEN" "forged /whoAmI $FORGED" "ping /ping")
 for round in $(seq "$ROUNDS"); do
-    run baseline /baseline/whoAmI "$TOKEN" "$round"
-    run whoami /whoAmI "$TOKEN" "$round"
-    run todos /todos "$TOKEN" "$round"
-    run forged /whoAmI "$FORGED" "$round"
-    run ping /ping "" "$round"
+    order=("${paths[@]}")
+    if (( round % 2 == 0 )); then
+        order=()
+        for (( i=${#paths[@]}-1; i>=0; i-- )); do order+=("${paths[$i]}"); done
+    fi
+    for entry in "${order[@]}"; do
+        read -r name path token <<< "$entry"
+        run "$name" "$path" "${token:-}" "$round"
+    done
 done
 
 python3 - "$OUT" "$ROUNDS" <<'PY'

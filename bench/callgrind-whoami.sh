@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Instructions per GET /whoAmI through authn and through the hand-written actix-web +
+# jsonwebtoken handler of the load benchmark, in process (the todo-jwt app, in-memory stores,
+# actix's test harness): the difference between N requests and none, so set-up cancels out.
+# callgrind counts instructions, so the ratio does not move with the machine's load.
+# Needs valgrind (apt-get install valgrind).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-5000}
+cargo build --release -p todo-jwt --example whoami_path
+count() { # mode requests
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/whoami_path "$1" "$2" 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+declare -A per_request
+for mode in baseline authn; do
+    empty=$(count "$mode" 0)
+    full=$(count "$mode" "$N")
+    per_request[$mode]=$(( (full - empty) / N ))
+    echo "$mode: ${per_request[$mode]} instructions per request"
+done
+python3 -c "print(f'authn / hand-written = {${per_request[authn]} / ${per_request[baseline]}:.3f}')"
