@@ -2,8 +2,10 @@
 # Load benchmark of the todo-jwt server: GET /whoAmI and GET /todos with a valid token, GET
 # /whoAmI with a forged token and GET /ping, against a hand-written actix-web + jsonwebtoken
 # /whoAmI served by the same binary (--bench-baseline), in alternating rounds of the same run.
-# Prints requests/s, p50 and p99 per path (medians over the rounds) and the ratio of
-# throughputs to the hand-written handler.
+# Prints requests/s, p50 and p99 per path (medians over the rounds), the throughput ratio to
+# the hand-written handler (median of per-round ratios, with quartiles), and the server's CPU
+# time per request read from /proc (the steadier figure on a noisy machine: it is what a request
+# costs, whatever else the machine does meanwhile).
 #
 #   bash bench/load.sh                 # ROUNDS=6 DURATION=5 CONNECTIONS=32 by default
 #
@@ -23,7 +25,8 @@ cargo build --release -p todo-jwt
 
 DATA=$(mktemp -d)
 OUT=$(mktemp -d)
-# One server worker and one wrk thread: the machine has two cores.
+# One server worker and one wrk thread: the machine has two cores. (Pinning them to one core
+# each was tried: it starves the server's SQLite threads and moved the figures more, not less.)
 RUST_LOG=warn DATA_DIR="$DATA" PORT="$PORT" WORKERS=1 target/release/todo-jwt --bench-baseline &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA" "$OUT"' EXIT
@@ -43,7 +46,17 @@ run() { # name path token
     local name=$1 path=$2 token=$3 round=$4
     local header=()
     [ -n "$token" ] && header=(-H "Authorization: Bearer $token")
+    local before after
+    before=$(cpu_ticks)
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$BASE$path" > "$OUT/$name.$round"
+    after=$(cpu_ticks)
+    echo $(( after - before )) > "$OUT/$name.$round.ticks"
+}
+
+# The server's CPU time (user + system, all its threads) in clock ticks: what a request costs
+# the server, which the machine's noise moves far less than requests per second.
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$SERVER/stat"
 }
 
 # Counterbalanced order (ABBA): odd rounds run the paths forwards, even rounds backwards, so no
@@ -61,24 +74,31 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$OUT" "$ROUNDS" <<'PY'
+python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" <<'PY'
 import re, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
 def ms(text):
     value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-rows = {}
-for name in ["baseline", "whoami", "todos", "forged", "ping"]:
-    rps, p50, p99, codes = [], [], [], set()
+def quartiles(values):
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return q[0], statistics.median(values), q[2]
+names = ["baseline", "whoami", "todos", "forged", "ping"]
+rps, rows = {}, {}
+for name in names:
+    rps[name], p50, p99, codes = [], [], [], set()
     for r in range(1, rounds + 1):
         text = open(f"{out}/{name}.{r}").read()
-        rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
+        rps[name].append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
         # The distribution lines start with the percentile ("Req/Sec ... 75.50%" must not match).
         p50.append(ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)))
         p99.append(ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)))
         codes.add("non-2xx" if "Non-2xx" in text else "2xx")
-    rows[name] = (statistics.median(rps), statistics.median(p50), statistics.median(p99), "/".join(sorted(codes)))
-base = rows["baseline"][0]
+    rows[name] = (statistics.median(rps[name]), statistics.median(p50), statistics.median(p99), "/".join(sorted(codes)))
+# Ratios per round (each against the baseline of the same round), then their median: a slow
+# minute of the machine moves both sides of a round's ratio.
+def ratio(name, against="baseline"):
+    return quartiles([a / b for a, b in zip(rps[name], rps[against])])
 labels = {
     "baseline": "GET /whoAmI, hand-written actix-web + jsonwebtoken",
     "whoami": "GET /whoAmI, authn (valid token)",
@@ -86,8 +106,27 @@ labels = {
     "forged": "GET /whoAmI, authn (forged token, 401)",
     "ping": "GET /ping (public)",
 }
-print(f"| path | requests/s | p50 ms | p99 ms | answers | vs hand-written |")
-print(f"|---|---|---|---|---|---|")
+# Server CPU per request, from /proc ticks and wrk's request count.
+hz = int(sys.argv[3])
+cpu = {}
+for name in names:
+    cpu[name] = []
+    for r in range(1, rounds + 1):
+        text = open(f"{out}/{name}.{r}").read()
+        requests = int(re.search(r"(\d+) requests in", text).group(1))
+        ticks = int(open(f"{out}/{name}.{r}.ticks").read())
+        cpu[name].append(ticks / hz * 1e6 / max(requests, 1))
+def cpu_ratio(name):
+    return quartiles([a / b for a, b in zip(cpu[name], cpu["baseline"])])
+print(f"| path | requests/s | p50 ms | p99 ms | answers | throughput vs hand-written | server CPU µs/request | CPU vs hand-written |")
+print(f"|---|---|---|---|---|---|---|---|")
 for name, (r, a, b, codes) in rows.items():
-    print(f"| {labels[name]} | {r:,.0f} | {a:.2f} | {b:.2f} | {codes} | {r / base:.2f} |")
+    low, mid, high = ratio(name)
+    clow, cmid, chigh = cpu_ratio(name)
+    print(
+        f"| {labels[name]} | {r:,.0f} | {a:.2f} | {b:.2f} | {codes} | {mid:.2f} ({low:.2f}-{high:.2f}) "
+        f"| {statistics.median(cpu[name]):.1f} | {cmid:.2f} ({clow:.2f}-{chigh:.2f}) |"
+    )
+low, mid, high = ratio("forged", "whoami")
+print(f"\nforged / valid token, per round: {mid:.2f} ({low:.2f}-{high:.2f}); rounds: {rounds}")
 PY

@@ -34,7 +34,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let users = DefaultUserService::new(Arc::new(db.clone()));
     let state = web::Data::new(AppState::new(db, config.clone(), users)?);
     let baseline = web::Data::new(Baseline::new(&key, "todo-jwt", "todo-jwt"));
-    let token = JwtTokenService::new(config.clone()).generate_token(&UserProfile::new("user-1").with_email("load@bench.io"))?.token;
+    let token = JwtTokenService::new(config.clone())
+        .generate_token(&UserProfile::new("user-1").with_email("load@bench.io"))?
+        .token;
     actix_web::rt::System::new().block_on(async move {
         let app = init_service(App::new().configure(configure_with_baseline(config, state, baseline))).await;
         for _ in 0..requests {

@@ -153,6 +153,17 @@ impl TokenStore for SqliteStore {
         })
     }
 
+    fn is_denied_now(&self, jti: &str) -> Option<Result<bool, StoreError>> {
+        // One lock: a fresh mirror answers; a stale one leaves the re-read to `is_denied`.
+        match self.mirror() {
+            Ok(mirror) if mirror.synced_at.is_some_and(|at| at.elapsed() < SYNC_EVERY) => {
+                Some(Ok(mirror.until.contains_key(jti)))
+            }
+            Ok(_) => None,
+            Err(error) => Some(Err(error)),
+        }
+    }
+
     fn insert_refresh(&self, record: RefreshRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.with(move |c| {
             c.execute(

@@ -99,8 +99,7 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
         use serde::de::Error;
-        let (mut sub, mut name, mut email, mut jti, mut iat, mut exp, mut nbf, mut iss, mut aud) =
-            (None, None, None, None, None, None, None, None, None);
+        let (mut sub, mut name, mut email, mut jti, mut iat, mut exp) = (None, None, None, None, None, None);
         let mut extra = Map::new();
         while let Some(field) = map.next_key::<Field>()? {
             match field {
@@ -110,9 +109,11 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
                 Field::Jti => jti = map.next_value()?,
                 Field::Iat => iat = map.next_value()?,
                 Field::Exp => exp = Some(map.next_value()?),
-                Field::Nbf => nbf = map.next_value()?,
-                Field::Iss => iss = map.next_value()?,
-                Field::Aud => aud = map.next_value()?,
+                // jsonwebtoken has already checked these against the configuration, and nothing
+                // reads them afterwards: skipped, not copied.
+                Field::Nbf | Field::Iss | Field::Aud => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
                 Field::Other(key) => {
                     extra.insert(key, map.next_value()?);
                 }
@@ -125,9 +126,9 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
             jti,
             iat,
             exp: exp.ok_or_else(|| A::Error::missing_field("exp"))?,
-            nbf,
-            iss,
-            aud,
+            nbf: None,
+            iss: None,
+            aud: None,
             extra,
         })
     }
@@ -274,10 +275,14 @@ pub(crate) fn rejected(config: &JwtConfig, reason: &'static str) -> AuthError {
 /// Verifies signature, algorithm, claims and revocation.
 pub(crate) async fn verify(config: &JwtConfig, token: &str) -> Result<VerifiedToken, AuthError> {
     let verified = verify_signed(config, token).map_err(|reason| rejected(config, reason))?;
-    if let (Some(store), Some(jti)) = (config.store(), &verified.jti)
-        && store.is_denied(jti).await.map_err(super::store::internal)?
-    {
-        return Err(rejected(config, "jwt revoked"));
+    if let (Some(store), Some(jti)) = (config.store(), &verified.jti) {
+        let denied = match store.is_denied_now(jti) {
+            Some(answer) => answer,
+            None => store.is_denied(jti).await,
+        };
+        if denied.map_err(super::store::internal)? {
+            return Err(rejected(config, "jwt revoked"));
+        }
     }
     Ok(verified)
 }
