@@ -32,16 +32,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 use base64::Engine as _;
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::storage::{StoreError, internal};
-use crate::{
-    AuthError, AuthenticationStrategy, Challenge, OptionKind, OptionSpec, Outcome, StrategyOptions, UserProfile,
-};
+use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions, UserProfile};
 
 /// No key in the request.
 pub const NOT_FOUND: &str = "API key not found.";
@@ -263,14 +261,7 @@ impl ApiKeyConfig {
 }
 
 fn config_of(request: &HttpRequest) -> Result<&ApiKeyConfig, AuthError> {
-    if let Some(config) = request.app_data::<ApiKeyConfig>() {
-        return Ok(config);
-    }
-    if let Some(config) = request.app_data::<web::Data<ApiKeyConfig>>() {
-        return Ok(config.get_ref());
-    }
-    tracing::error!("the \"api-key\" strategy needs an ApiKeyConfig in the app data: App::new().app_data(config)");
-    Err(AuthError::internal())
+    crate::strategy::app_config(request, "api-key")
 }
 
 fn now() -> u64 {
@@ -321,8 +312,7 @@ impl AuthenticationStrategy for ApiKeyStrategy {
     }
 
     fn accepted_options(&self) -> &'static [OptionSpec] {
-        const ACCEPTED: &[OptionSpec] = &[OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str))];
-        ACCEPTED
+        crate::scope::OPTIONS
     }
 }
 

@@ -22,12 +22,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 use base64::Engine as _;
 
 use crate::authorization::{self, SchemeValue};
 use crate::users::{Credentials, UserService};
-use crate::{AuthError, AuthenticationStrategy, Challenge, OptionKind, OptionSpec, Outcome, StrategyOptions};
+use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions};
 
 /// LoopBack's messages for the header (its Basic fixture's, word for word).
 pub const NOT_FOUND: &str = "Authorization header not found.";
@@ -89,14 +89,7 @@ impl BasicConfig {
 pub struct BasicStrategy;
 
 fn config_of(request: &HttpRequest) -> Result<&BasicConfig, AuthError> {
-    if let Some(config) = request.app_data::<BasicConfig>() {
-        return Ok(config);
-    }
-    if let Some(config) = request.app_data::<web::Data<BasicConfig>>() {
-        return Ok(config.get_ref());
-    }
-    tracing::error!("the \"basic\" strategy needs a BasicConfig in the app data: App::new().app_data(config)");
-    Err(AuthError::internal())
+    crate::strategy::app_config(request, "basic")
 }
 
 /// The user-id and password of a Basic token68.
@@ -142,8 +135,7 @@ impl AuthenticationStrategy for BasicStrategy {
     }
 
     fn accepted_options(&self) -> &'static [OptionSpec] {
-        const ACCEPTED: &[OptionSpec] = &[OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str))];
-        ACCEPTED
+        crate::scope::OPTIONS
     }
 }
 

@@ -2,7 +2,11 @@
 //! option asks for, and the 403 RFC 6750 §3.1 prescribes when something is missing. Shared by
 //! every strategy that grants scopes, so they all answer the same way.
 
-use crate::{AuthError, Challenge, StrategyOptions, UserProfile};
+use crate::{AuthError, Challenge, OptionKind, OptionSpec, StrategyOptions, UserProfile};
+
+/// The `scopes = ["..."]` route option, for the `accepted_options` of a strategy that grants
+/// scopes.
+pub const OPTIONS: &[OptionSpec] = &[OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str))];
 
 /// The code of the 403 a route answers when the caller lacks a scope.
 pub const INSUFFICIENT_SCOPE: &str = "INSUFFICIENT_SCOPE";

@@ -262,31 +262,36 @@ where
     send(app, TestRequest::get().uri(path).insert_header((header::COOKIE, cookie.to_owned()))).await
 }
 
+/// Finishes a login through the provider as `login_query` says, and asks the app who the token
+/// it issued belongs to.
+async fn log_in_and_ask<S, B>(app: &S, mock: &str, login_query: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let (callback, cookie) = to_callback(app, mock, login_query).await;
+    assert!(callback.contains("code="), "LoopBack: callback url contains access code");
+    let answer = call(app, &callback, &cookie).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let token = answer.json()["token"].as_str().unwrap().to_owned();
+    let me =
+        send(app, TestRequest::get().uri("/whoAmI").insert_header(("authorization", format!("Bearer {token}")))).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    me.body
+}
+
 #[actix_rt::test]
 async fn login_with_the_provider_issues_the_apps_own_token() {
     let (mock, server) = start_mock();
     let app = app!(&mock);
-
-    let (callback, cookie) = to_callback(&app, &mock, "").await;
-    assert!(callback.contains("code="), "LoopBack: callback url contains access code");
-    let answer = call(&app, &callback, &cookie).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let token = answer.json()["token"].as_str().unwrap().to_owned();
-    let me =
-        send(&app, TestRequest::get().uri("/whoAmI").insert_header(("authorization", format!("Bearer {token}")))).await;
-    assert_eq!((me.status, me.body.as_str()), (200, "mock-1 <ada@mock.test>"));
-
+    assert_eq!(log_in_and_ask(&app, &mock, "").await, "mock-1 <ada@mock.test>");
     // The same provider user again: the same local user. Another one: a new local user.
-    let (callback, cookie) = to_callback(&app, &mock, "").await;
-    let again = call(&app, &callback, &cookie).await.json()["token"].as_str().unwrap().to_owned();
-    let me =
-        send(&app, TestRequest::get().uri("/whoAmI").insert_header(("authorization", format!("Bearer {again}")))).await;
-    assert_eq!(me.body, "mock-1 <ada@mock.test>");
-    let (callback, cookie) = to_callback(&app, &mock, "&user=bob").await;
-    let bob = call(&app, &callback, &cookie).await.json()["token"].as_str().unwrap().to_owned();
-    let me =
-        send(&app, TestRequest::get().uri("/whoAmI").insert_header(("authorization", format!("Bearer {bob}")))).await;
-    assert_eq!(me.body, "mock-2 <bob@mock.test>");
+    assert_eq!(log_in_and_ask(&app, &mock, "").await, "mock-1 <ada@mock.test>");
+    assert_eq!(log_in_and_ask(&app, &mock, "&user=bob").await, "mock-2 <bob@mock.test>");
     server.stop(true).await;
 }
 

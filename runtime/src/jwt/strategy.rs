@@ -1,10 +1,10 @@
 //! The `"jwt"` strategy: a bearer token in, a profile out.
 
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 
 use super::bearer::{self, Presented};
 use super::config::JwtConfig;
-use crate::{AuthError, AuthenticationStrategy, Challenge, OptionKind, OptionSpec, Outcome, StrategyOptions};
+use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions};
 
 /// Authenticates `Authorization: Bearer <jwt>` (and the other sources configured) with the
 /// app's [`JwtConfig`], registered as app data. Route option: `scopes = ["..."]`, all required
@@ -19,14 +19,7 @@ pub(crate) fn challenge(config: &JwtConfig) -> Challenge {
 }
 
 fn config_of(request: &HttpRequest) -> Result<&JwtConfig, AuthError> {
-    if let Some(config) = request.app_data::<JwtConfig>() {
-        return Ok(config);
-    }
-    if let Some(config) = request.app_data::<web::Data<JwtConfig>>() {
-        return Ok(config.get_ref());
-    }
-    tracing::error!("the \"jwt\" strategy needs a JwtConfig in the app data: App::new().app_data(config)");
-    Err(AuthError::internal())
+    crate::strategy::app_config(request, "jwt")
 }
 
 #[crate::strategy("jwt")]
@@ -58,7 +51,6 @@ impl AuthenticationStrategy for JwtStrategy {
     }
 
     fn accepted_options(&self) -> &'static [OptionSpec] {
-        const ACCEPTED: &[OptionSpec] = &[OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str))];
-        ACCEPTED
+        crate::scope::OPTIONS
     }
 }

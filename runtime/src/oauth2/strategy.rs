@@ -35,14 +35,7 @@ struct Callback {
 }
 
 fn config_of(request: &HttpRequest) -> Result<&OAuth2Config, AuthError> {
-    if let Some(config) = request.app_data::<OAuth2Config>() {
-        return Ok(config);
-    }
-    if let Some(config) = request.app_data::<web::Data<OAuth2Config>>() {
-        return Ok(config.get_ref());
-    }
-    tracing::error!("the \"oauth2\" strategy needs an OAuth2Config in the app data: App::new().app_data(config)");
-    Err(AuthError::internal())
+    crate::strategy::app_config(request, "oauth2")
 }
 
 fn rejected(message: &'static str) -> AuthError {
