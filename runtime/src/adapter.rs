@@ -42,7 +42,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 
-use actix_web::dev::Payload;
+use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
 
@@ -197,6 +197,77 @@ where
             Ok(Outcome::NoCredentials)
         }
     }
+}
+
+/// Runs an existing validator of the shape actix-web-httpauth's middleware takes
+/// (`async fn(ServiceRequest, C) -> Result<ServiceRequest, (Error, ServiceRequest)>`, with
+/// credentials `C` extracted from the request) as a strategy, unchanged. What it accepted becomes
+/// a user through `profile`, which reads what the validator left (typically in the request's
+/// extensions). No credentials of type `C` is a pass; a rejection keeps the validator's status
+/// when it is a client error (a 5xx, or an acceptance `profile` cannot read, is a 500 with the
+/// details in the log only).
+///
+/// ```standalone_crate
+/// use actix_web::dev::ServiceRequest;
+/// use actix_web::error::ErrorUnauthorized;
+/// use actix_web::web::Query;
+/// use actix_web::{HttpMessage, HttpRequest};
+/// use authn::adapter::from_validator;
+/// use authn::{strategy, AuthError, Outcome, UserProfile};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Ticket {
+///     ticket: String,
+/// }
+///
+/// struct Caller(String);
+///
+/// /// The app's existing middleware validator, not changed for authn.
+/// async fn validator(request: ServiceRequest, ticket: Query<Ticket>) -> Result<ServiceRequest, (actix_web::Error, ServiceRequest)> {
+///     match ticket.ticket.strip_prefix("ok-") {
+///         Some(user) => {
+///             request.extensions_mut().insert(Caller(user.to_owned()));
+///             Ok(request)
+///         }
+///         None => Err((ErrorUnauthorized("bad ticket"), request)),
+///     }
+/// }
+///
+/// #[strategy("legacy")]
+/// async fn legacy(request: &HttpRequest) -> Result<Outcome, AuthError> {
+///     from_validator(request, validator, |request| {
+///         request.extensions().get::<Caller>().map(|c| UserProfile::new(c.0.clone()))
+///     })
+///     .await
+/// }
+/// # fn main() {}
+/// ```
+pub async fn from_validator<C, V, Fut, P>(request: &HttpRequest, validator: V, profile: P) -> Result<Outcome, AuthError>
+where
+    C: FromRequest,
+    V: FnOnce(ServiceRequest, C) -> Fut,
+    Fut: Future<Output = Result<ServiceRequest, (actix_web::Error, ServiceRequest)>>,
+    P: FnOnce(&ServiceRequest) -> Option<UserProfile>,
+{
+    from_extractor(request, |credentials: C| async move {
+        match validator(ServiceRequest::from_request(request.clone()), credentials).await {
+            Ok(accepted) => match profile(&accepted) {
+                Some(user) => Verdict::Success(user),
+                None => Verdict::Error("the validator accepted a request its profile function could not read".into()),
+            },
+            Err((error, _)) => {
+                let status = error.as_response_error().status_code();
+                if status.is_client_error() {
+                    let reason = status.canonical_reason().unwrap_or("Unauthorized");
+                    tracing::debug!(%status, error = %error, "an adapted validator rejected the request");
+                    Verdict::fail_with(status, format!("{reason}."), None)
+                } else {
+                    Verdict::Error(error.to_string().into())
+                }
+            }
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -6,11 +6,13 @@ use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::Key;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::StatusCode;
 use actix_web::test::{TestRequest, call_service, init_service};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use actix_web_httpauth::extractors::AuthenticationError;
 use actix_web_httpauth::extractors::basic::BasicAuth;
-use actix_web_httpauth::extractors::bearer::BearerAuth;
+use actix_web_httpauth::extractors::bearer::{self, BearerAuth};
 use authn::adapter::Verdict;
 use authn::{Challenge, CurrentUser, Redirect, UserProfile, authenticate, strategy};
 use authn_tests::http::{get, send};
@@ -47,6 +49,41 @@ async fn httpauth_bearer(auth: BearerAuth, tokens: web::Data<Tokens>) -> Verdict
 }
 
 struct Tokens(Vec<(&'static str, &'static str)>);
+
+/// Existing code written for actix-web-httpauth's `HttpAuthentication::bearer(validator)`
+/// middleware, adapted as it is.
+struct LegacyCaller(String);
+
+async fn legacy_validator(
+    request: ServiceRequest,
+    credentials: BearerAuth,
+) -> Result<ServiceRequest, (actix_web::Error, ServiceRequest)> {
+    match credentials.token().strip_prefix("legacy-") {
+        Some(user) if !user.is_empty() => {
+            request.extensions_mut().insert(LegacyCaller(user.to_owned()));
+            Ok(request)
+        }
+        Some(_) => Err((actix_web::error::ErrorInternalServerError("directory at ldap://10.0.0.7 down"), request)),
+        None => {
+            let config = bearer::Config::default().realm("legacy");
+            Err((AuthenticationError::from(config).with_error(bearer::Error::InvalidToken).into(), request))
+        }
+    }
+}
+
+#[strategy("legacy")]
+async fn legacy(request: &HttpRequest) -> Result<authn::Outcome, authn::AuthError> {
+    authn::adapter::from_validator(request, legacy_validator, |accepted| {
+        accepted.extensions().get::<LegacyCaller>().map(|c| UserProfile::new(c.0.clone()))
+    })
+    .await
+}
+
+#[get("/legacy")]
+#[authenticate("legacy")]
+async fn legacy_route(user: CurrentUser) -> String {
+    user.id.clone()
+}
 
 /// The login session of actix-identity (on actix-session's cookie store): no identity is a
 /// pass, so an optional route runs anonymously and a chain tries the next strategy.
@@ -117,7 +154,8 @@ macro_rules! app {
                 .service(logout)
                 .service(who_am_i)
                 .service(account)
-                .service(greeting),
+                .service(greeting)
+                .service(legacy_route),
         )
         .await
     };
@@ -217,4 +255,18 @@ async fn a_login_session_works_end_to_end_with_cookies() {
     let cleared = session_cookie(&signed_out).unwrap_or_default();
     let after = send(&app, get("/whoAmI").insert_header(("cookie", cleared))).await;
     assert_eq!(after.status, 401);
+}
+
+#[actix_rt::test]
+async fn an_httpauth_validator_is_adapted_unchanged() {
+    let app = app!();
+    let ok = send(&app, get("/legacy").insert_header(("authorization", "Bearer legacy-grace"))).await;
+    assert_eq!((ok.status, ok.body.as_str()), (200, "grace"));
+    let rejected = send(&app, get("/legacy").insert_header(("authorization", "Bearer other"))).await;
+    assert_eq!((rejected.status, rejected.message().as_str()), (401, "Unauthorized."));
+    let broken = send(&app, get("/legacy").insert_header(("authorization", "Bearer legacy-"))).await;
+    assert_eq!(broken.status, 500);
+    assert!(!broken.body.contains("ldap"), "{}", broken.body);
+    let missing = send(&app, get("/legacy")).await;
+    assert_eq!((missing.status, missing.code().as_deref()), (401, Some("USER_PROFILE_NOT_FOUND")));
 }
