@@ -30,7 +30,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use actix_web::HttpRequest;
 use base64::Engine as _;
@@ -38,6 +38,7 @@ use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::credentials::{self, Single};
 use crate::storage::{StoreError, internal};
 use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions, UserProfile};
 
@@ -88,7 +89,7 @@ pub fn generate(client: impl Into<String>, expires_at: Option<SystemTime>) -> Re
     let (id, secret) = bytes.split_at(8);
     let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
-    let expires_at = expires_at.map(|t| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+    let expires_at = expires_at.map(crate::clock::unix_seconds);
     let stored = StoredKey { secret_hash: hash_secret(&secret), id: id.clone(), client: client.into(), expires_at };
     Ok(IssuedKey { key: format!("{id}.{secret}"), stored })
 }
@@ -236,22 +237,14 @@ impl ApiKeyConfig {
     fn presented<'r>(&self, request: &'r HttpRequest) -> Result<Option<&'r str>, ()> {
         for source in &self.sources {
             match source {
-                KeySource::Header(name) => {
-                    let mut values = request.headers().get_all(name);
-                    match (values.next(), values.next()) {
-                        (None, _) => {}
-                        (Some(_), Some(_)) => return Err(()),
-                        (Some(value), None) => return Ok(Some(value.to_str().map_err(|_| ())?.trim())),
-                    }
-                }
+                KeySource::Header(name) => match credentials::single(request, name) {
+                    Single::Absent => {}
+                    Single::Repeated => return Err(()),
+                    Single::One(value) => return Ok(Some(value.to_str().map_err(|_| ())?.trim())),
+                },
                 KeySource::Query(name) => {
-                    let found = request.query_string().split('&').find_map(|pair| {
-                        let (key, value) = pair.split_once('=')?;
-                        // Keys are hex, base64url and a dot: nothing to percent-decode.
-                        (key == name).then_some(value)
-                    });
-                    if found.is_some() {
-                        return Ok(found);
+                    if let Some(key) = credentials::query(request, name) {
+                        return Ok(Some(key));
                     }
                 }
             }
@@ -264,10 +257,6 @@ fn config_of(request: &HttpRequest) -> Result<&ApiKeyConfig, AuthError> {
     crate::strategy::app_config(request, "api-key")
 }
 
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 /// What a presented key is worth: the client's profile, or nothing (with the same work done).
 async fn check(store: &dyn ApiKeyStore, key: &str) -> Result<Option<UserProfile>, StoreError> {
     const DUMMY: [u8; 32] = [0; 32];
@@ -277,7 +266,9 @@ async fn check(store: &dyn ApiKeyStore, key: &str) -> Result<Option<UserProfile>
     let expected = found.as_ref().map_or(&DUMMY, |(stored, _)| &stored.secret_hash);
     let matches: bool = presented.ct_eq(expected).into();
     Ok(match found {
-        Some((stored, profile)) if matches && stored.expires_at.is_none_or(|at| now() < at) => Some(profile),
+        Some((stored, profile)) if matches && stored.expires_at.is_none_or(|at| crate::clock::now() < at) => {
+            Some(profile)
+        }
         _ => None,
     })
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use base64::Engine as _;
 
-use crate::authorization::{self, SchemeValue};
+use crate::credentials::{self, SchemeValue};
 use crate::users::{Credentials, UserService};
 use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions};
 
@@ -109,7 +109,7 @@ impl AuthenticationStrategy for BasicStrategy {
         let config = config_of(request)?;
         let malformed =
             |message: &'static str| AuthError::unauthorized(message).with_challenge(config.challenge()).stop_chain();
-        let token = match authorization::read(request, b"basic") {
+        let token = match credentials::read(request, b"basic") {
             SchemeValue::Absent => {
                 return Err(AuthError::missing_credentials(NOT_FOUND).with_challenge(config.challenge()));
             }
@@ -120,12 +120,12 @@ impl AuthenticationStrategy for BasicStrategy {
             SchemeValue::Credentials(token) => token,
         };
         let credentials = decode(token).map_err(malformed)?;
-        let profile = config.users.verify_credentials(&credentials).await.map_err(|e| {
-            let status = e.status();
-            let challenge = config.challenge();
-            // The user service's error, with this scheme's challenge on a 401.
-            if status == 401 { e.with_challenge(challenge) } else { e }
-        })?;
+        // The user service's error, with this scheme's challenge on a 401.
+        let profile = config
+            .users
+            .verify_credentials(&credentials)
+            .await
+            .map_err(|e| if e.status() == 401 { e.with_challenge(config.challenge()) } else { e })?;
         crate::scope::require(&profile, options, config.challenge())?;
         Ok(Outcome::User(profile))
     }

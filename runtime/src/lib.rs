@@ -46,14 +46,16 @@ extern crate self as authn;
 pub mod adapter;
 #[cfg(feature = "api-key")]
 pub mod api_key;
-#[cfg(any(feature = "jwt", feature = "basic"))]
-mod authorization;
 #[cfg(feature = "basic")]
 pub mod basic;
 #[cfg(feature = "users")]
 mod blocking;
 mod chain;
 mod challenge;
+#[cfg(any(feature = "jwt", feature = "api-key", feature = "oauth2"))]
+mod clock;
+#[cfg(any(feature = "jwt", feature = "basic", feature = "api-key"))]
+mod credentials;
 mod error;
 mod extract;
 mod group;

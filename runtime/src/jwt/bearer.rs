@@ -2,10 +2,9 @@
 //! configured, a cookie, another header or a query parameter.
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
 
 use crate::AuthError;
-use crate::authorization::{self, SchemeValue};
+use crate::credentials::{self, SchemeValue, cookie, query};
 
 /// A place the `"jwt"` strategy looks for a token, in the order configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +44,7 @@ fn parse_authorization(value: &str) -> Result<Presented<'_>, &'static str> {
 /// The same over the raw header bytes.
 #[cfg(test)]
 fn parse_authorization_bytes(value: &[u8]) -> Result<Presented<'_>, &'static str> {
-    match authorization::split(value, b"bearer") {
+    match credentials::split(value, b"bearer") {
         SchemeValue::Credentials(token) => std::str::from_utf8(token).map(Presented::Token).map_err(|_| MALFORMED),
         SchemeValue::TooManyParts => Err(TOO_MANY_PARTS),
         SchemeValue::Absent | SchemeValue::OtherScheme => Ok(Presented::Missing(NOT_BEARER)),
@@ -60,7 +59,7 @@ pub(crate) fn find<'r>(req: &'r HttpRequest, sources: &[TokenSource]) -> Result<
     let mut first_missing = NOT_FOUND;
     for (i, source) in sources.iter().enumerate() {
         let found = match source {
-            TokenSource::AuthorizationHeader => match authorization::read(req, b"bearer") {
+            TokenSource::AuthorizationHeader => match credentials::read(req, b"bearer") {
                 SchemeValue::Absent => None,
                 SchemeValue::OtherScheme => {
                     if i == 0 {
@@ -82,22 +81,6 @@ pub(crate) fn find<'r>(req: &'r HttpRequest, sources: &[TokenSource]) -> Result<
         }
     }
     Ok(Presented::Missing(first_missing))
-}
-
-/// The value of cookie `name`, read from the raw header so that no cookie jar is parsed.
-fn cookie<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
-    req.headers().get_all(header::COOKIE).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (key, value) = pair.trim().split_once('=')?;
-        (key == name).then(|| value.trim_matches('"'))
-    })
-}
-
-fn query<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
-    req.query_string().split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        // Tokens are base64url and dots: nothing to percent-decode in a valid one.
-        (key == name).then_some(value)
-    })
 }
 
 #[cfg(test)]

@@ -52,6 +52,13 @@ struct DenyMirror {
     synced_at: Option<Instant>,
 }
 
+impl DenyMirror {
+    /// Read from the file less than [`SYNC_EVERY`] ago: good enough to answer from.
+    fn is_fresh(&self) -> bool {
+        self.synced_at.is_some_and(|at| at.elapsed() < SYNC_EVERY)
+    }
+}
+
 fn db(error: rusqlite::Error) -> StoreError {
     StoreError(error.to_string())
 }
@@ -139,7 +146,7 @@ impl TokenStore for SqliteStore {
         Box::pin(async move {
             let stale = {
                 let mut mirror = self.mirror()?;
-                let stale = mirror.synced_at.is_none_or(|at| at.elapsed() >= SYNC_EVERY);
+                let stale = !mirror.is_fresh();
                 if stale && mirror.synced_at.is_some() {
                     // One request refreshes the mirror; the others answer from it meanwhile.
                     mirror.synced_at = Some(Instant::now());
@@ -156,9 +163,7 @@ impl TokenStore for SqliteStore {
     fn is_denied_now(&self, jti: &str) -> Option<Result<bool, StoreError>> {
         // One lock: a fresh mirror answers; a stale one leaves the re-read to `is_denied`.
         match self.mirror() {
-            Ok(mirror) if mirror.synced_at.is_some_and(|at| at.elapsed() < SYNC_EVERY) => {
-                Some(Ok(mirror.until.contains_key(jti)))
-            }
+            Ok(mirror) if mirror.is_fresh() => Some(Ok(mirror.until.contains_key(jti))),
             Ok(_) => None,
             Err(error) => Some(Err(error)),
         }

@@ -1,6 +1,6 @@
 //! Issuing and verifying access tokens: LoopBack's `TokenService`, with RFC 8725's checks.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use jsonwebtoken::errors::ErrorKind;
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config::{JwtConfig, VerifyingKey};
+use crate::clock::now;
 use crate::random::random_id;
 use crate::{AuthError, UserProfile};
 
@@ -217,10 +218,6 @@ impl TokenService for JwtTokenService {
             store.deny(&jti, verified.expires_at).await.map_err(super::store::internal)
         })
     }
-}
-
-pub(crate) fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 pub(crate) fn generate(config: &JwtConfig, profile: &UserProfile) -> Result<IssuedToken, AuthError> {

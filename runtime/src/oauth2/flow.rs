@@ -3,12 +3,14 @@
 //! callback). Binding the state to the browser this way is what stops login CSRF: a callback
 //! URL made in another browser carries a state this browser never got.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
+
+use crate::clock::now;
 
 /// The name of the cookie that carries a login in progress.
 pub const FLOW_COOKIE: &str = "authn_oauth2";
@@ -24,10 +26,6 @@ pub(crate) struct Flow {
     pub(crate) verifier: String,
     /// Seconds since the epoch after which the login is void.
     pub(crate) expires_at: u64,
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl Flow {
