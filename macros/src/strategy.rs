@@ -262,10 +262,11 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
     let typed: Vec<&syn::PatType> =
         sig.inputs.iter().filter_map(|arg| if let FnArg::Typed(t) = arg { Some(t) } else { None }).collect();
     // Owned parameters are extractors (the adapter form); references are the request and options.
-    let adapter = !typed.is_empty() && typed.iter().all(|t| !matches!(*t.ty, syn::Type::Reference(_)));
-    let by_reference = typed.iter().filter(|t| matches!(*t.ty, syn::Type::Reference(_))).count();
-    if by_reference > 0 && by_reference < typed.len() {
-        for owned in typed.iter().filter(|t| !matches!(*t.ty, syn::Type::Reference(_))) {
+    let (by_reference, owned): (Vec<&syn::PatType>, Vec<&syn::PatType>) =
+        typed.iter().partition(|t| matches!(*t.ty, syn::Type::Reference(_)));
+    let adapter = by_reference.is_empty() && !owned.is_empty();
+    if !by_reference.is_empty() && !owned.is_empty() {
+        for owned in &owned {
             errors.spanned(
                 &owned.ty,
                 "a function strategy takes the request (and options) by reference, or only extractors by value \

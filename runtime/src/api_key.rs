@@ -35,7 +35,6 @@ use std::time::SystemTime;
 use actix_web::HttpRequest;
 use base64::Engine as _;
 use futures_util::future::BoxFuture;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::credentials::{self, Single};
@@ -85,17 +84,14 @@ impl std::fmt::Debug for IssuedKey {
 /// Makes a new key for `client` (for stores other than [`MemoryApiKeys`]).
 pub fn generate(client: impl Into<String>, expires_at: Option<SystemTime>) -> Result<IssuedKey, StoreError> {
     let mut bytes = [0u8; 8 + 32];
-    crate::random::fill(&mut bytes).map_err(|e| StoreError(format!("random generator: {e}")))?;
+    crate::secret::fill(&mut bytes).map_err(|e| StoreError(format!("random generator: {e}")))?;
     let (id, secret) = bytes.split_at(8);
     let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
     let expires_at = expires_at.map(crate::clock::unix_seconds);
-    let stored = StoredKey { secret_hash: hash_secret(&secret), id: id.clone(), client: client.into(), expires_at };
+    let stored =
+        StoredKey { secret_hash: crate::secret::digest(&secret), id: id.clone(), client: client.into(), expires_at };
     Ok(IssuedKey { key: format!("{id}.{secret}"), stored })
-}
-
-fn hash_secret(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Keys and clients in memory, for tests, examples and apps whose clients are configured at
@@ -262,7 +258,7 @@ async fn check(store: &dyn ApiKeyStore, key: &str) -> Result<Option<UserProfile>
     const DUMMY: [u8; 32] = [0; 32];
     let (id, secret) = key.split_once('.').unwrap_or(("", key));
     let found = if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) { store.find(id).await? } else { None };
-    let presented = hash_secret(secret);
+    let presented = crate::secret::digest(secret);
     let expected = found.as_ref().map_or(&DUMMY, |(stored, _)| &stored.secret_hash);
     let matches: bool = presented.ct_eq(expected).into();
     Ok(match found {
@@ -353,6 +349,6 @@ mod tests {
         let issued = generate("svc", None).unwrap();
         let secret = issued.key.split_once('.').unwrap().1;
         assert!(!format!("{issued:?}").contains(secret));
-        assert_eq!(issued.stored.secret_hash, hash_secret(secret));
+        assert_eq!(issued.stored.secret_hash, crate::secret::digest(secret));
     }
 }

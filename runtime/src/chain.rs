@@ -2,9 +2,9 @@
 //!
 //! Strategies run in the route's order, one at a time. The first user or redirect wins. "No
 //! credentials" (or a missing-credentials error, which also carries a message) moves on. An
-//! error is recorded and the next strategy tried, unless the strategy marked it final. When nothing succeeds the first recorded error is answered (or
-//! `USER_PROFILE_NOT_FOUND` when no strategy saw credentials), with the challenge of every
-//! strategy tried.
+//! error is recorded and the next strategy tried, unless the strategy marked it final. When
+//! nothing succeeds the first recorded error is answered (or `USER_PROFILE_NOT_FOUND` when no
+//! strategy saw credentials), with the challenge of every strategy tried.
 
 use std::sync::Arc;
 
@@ -34,8 +34,11 @@ pub struct Authentication {
 }
 
 impl Authentication {
-    pub(crate) fn new(profile: UserProfile, strategy: &'static str) -> Self {
-        Authentication { profile: Arc::new(profile), strategy }
+    /// Records who authenticated the request, in its extensions, and returns it.
+    fn record(req: &HttpRequest, profile: UserProfile, strategy: &'static str) -> Self {
+        let auth = Authentication { profile: Arc::new(profile), strategy };
+        req.extensions_mut().insert(auth.clone());
+        auth
     }
 
     /// Who the caller is.
@@ -79,11 +82,7 @@ pub(crate) async fn run(
     let mut first_missing: Option<AuthError> = None;
     for (used, strategy) in uses.iter().zip(strategies) {
         match strategy.authenticate(req, &used.options).await {
-            Ok(Outcome::User(profile)) => {
-                let auth = Authentication::new(profile, used.name);
-                req.extensions_mut().insert(auth.clone());
-                return Ok(Some(auth));
-            }
+            Ok(Outcome::User(profile)) => return Ok(Some(Authentication::record(req, profile, used.name))),
             Ok(Outcome::Redirect(redirect)) => return Err(AuthFailure::redirect(redirect)),
             Ok(Outcome::NoCredentials) => challenges.push(default_challenge(req, used, *strategy)),
             Err(mut error) => {
@@ -133,9 +132,7 @@ fn test_user(
             return Err(AuthFailure::rejected(error, challenges));
         }
     }
-    let auth = Authentication::new(profile, "test");
-    req.extensions_mut().insert(auth.clone());
-    Ok(Some(auth))
+    Ok(Some(Authentication::record(req, profile, "test")))
 }
 
 /// Every strategy's own challenge, for a 401 decided after the chain (e.g. a profile that does

@@ -67,11 +67,11 @@ pub mod oauth2;
 pub mod openapi;
 mod options;
 mod profile;
-#[cfg(any(feature = "jwt", feature = "api-key"))]
-mod random;
 mod registry;
 mod route;
 pub mod scope;
+#[cfg(any(feature = "jwt", feature = "api-key"))]
+mod secret;
 #[cfg(any(feature = "users", feature = "api-key"))]
 mod storage;
 mod strategy;

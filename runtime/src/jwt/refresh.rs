@@ -11,7 +11,7 @@ use super::config::{JwtConfig, JwtConfigError};
 use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, internal};
 use super::token::{TokenService, rejected};
 use crate::clock::now;
-use crate::random::random_id;
+use crate::secret::random_id;
 use crate::users::UserService;
 use crate::{AuthError, UserProfile};
 

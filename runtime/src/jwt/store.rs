@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
-use sha2::{Digest, Sha256};
 
 pub use crate::storage::StoreError;
 pub(crate) use crate::storage::internal;
@@ -15,7 +14,7 @@ pub type TokenHash = [u8; 32];
 
 /// Hashes a refresh token for storage.
 pub fn hash_token(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
+    crate::secret::digest(token)
 }
 
 /// A stored refresh token.

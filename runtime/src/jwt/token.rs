@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::config::{JwtConfig, VerifyingKey};
 use crate::clock::now;
-use crate::random::random_id;
+use crate::secret::random_id;
 use crate::{AuthError, UserProfile};
 
 /// Claims registered by RFC 7519 (and `scope`/`scopes` stay claims): never copied from a

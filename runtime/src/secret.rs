@@ -1,7 +1,9 @@
-//! Secrets from the operating system's generator: token ids, refresh tokens, API keys, OAuth2
-//! state and PKCE verifiers.
+//! Secrets: made from the operating system's generator (token ids, refresh tokens, API keys),
+//! and stored only as their SHA-256 — a fast hash is enough for 256 random bits, which no
+//! dictionary holds.
 
 use base64::Engine as _;
+use sha2::{Digest, Sha256};
 
 use crate::AuthError;
 
@@ -17,4 +19,9 @@ pub(crate) fn random_id(bytes: usize) -> Result<String, AuthError> {
 pub(crate) fn fill(buffer: &mut [u8]) -> Result<(), getrandom::Error> {
     getrandom::fill(buffer)
         .inspect_err(|e| tracing::error!(error = %e, "the operating system's random generator failed"))
+}
+
+/// The SHA-256 of a secret: what is stored and compared instead of the secret.
+pub(crate) fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
