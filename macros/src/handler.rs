@@ -2,7 +2,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{FnArg, GenericArgument, ItemFn, Pat, PathArguments, Type};
+use syn::ext::IdentExt;
+use syn::{FnArg, GenericArgument, Ident, ItemFn, LitStr, Pat, PathArguments, Type};
 
 use crate::args::{self, Requirement};
 use crate::diagnostics::{Errors, first_token_span, with_item};
@@ -38,7 +39,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let (params, user) = check_signature(&function, &mut errors);
-    let routes = route_bindings(&function);
     if let (Some(Requirement::Skip), Some(user)) = (&requirement, &user) {
         errors.spanned(
             &user.ty,
@@ -46,7 +46,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         );
     }
     match (errors.finish(), requirement) {
-        (Ok(()), Some(requirement)) => rewrite(function, &requirement, params, user, &routes),
+        (Ok(()), Some(requirement)) => rewrite(function, &requirement, params, user),
         (Err(error), _) => with_item(item, error),
         // `args::parse` returns `None` only after pushing an error.
         (Ok(()), None) => item,
@@ -93,37 +93,68 @@ fn check_signature(function: &ItemFn, errors: &mut Errors) -> (Vec<Param>, Optio
 
 const METHOD_MACROS: [&str; 9] = ["get", "post", "put", "delete", "head", "connect", "options", "trace", "patch"];
 
-/// The `(METHOD, "/path")` pairs of actix route macros written *below* this attribute (still
-/// on the function when we run). Groups need them to let a handler override them soundly;
-/// macros that already ran (above us) leave nothing to read, and the route stays unknown.
-fn route_bindings(function: &ItemFn) -> Vec<(String, syn::LitStr)> {
-    let mut bindings = Vec::new();
-    for attr in &function.attrs {
-        let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else { continue };
-        if METHOD_MACROS.contains(&name.as_str()) {
-            if let Ok(path) = attr.parse_args_with(|input: syn::parse::ParseStream| {
-                let path: syn::LitStr = input.parse()?;
-                input.parse::<TokenStream>()?;
-                Ok(path)
-            }) {
-                bindings.push((name.to_ascii_uppercase(), path));
-            }
-        } else if name == "route" {
-            let _ = attr.parse_args_with(|input: syn::parse::ParseStream| {
-                let path: syn::LitStr = input.parse()?;
-                while input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
-                    let key: syn::Ident = input.parse()?;
-                    input.parse::<syn::Token![=]>()?;
-                    if key == "method" {
-                        let method: syn::LitStr = input.parse()?;
-                        bindings.push((method.value().to_ascii_uppercase(), path.clone()));
-                    } else {
-                        input.parse::<syn::Expr>()?;
-                    }
-                }
-                Ok(())
-            });
+/// A route an actix route macro below this attribute binds the handler to.
+struct Binding {
+    method: String,
+    path: LitStr,
+    /// The macro's `name = "..."`, or the function's name (what actix names the resource).
+    resource: String,
+}
+
+/// A route macro's arguments: `"/path" (, key = value)* ,?`.
+struct RouteArgs {
+    path: LitStr,
+    options: Vec<(Ident, syn::Expr)>,
+}
+
+impl syn::parse::Parse for RouteArgs {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let path = input.parse()?;
+        let mut options = Vec::new();
+        while input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<syn::Token![=]>()?;
+            options.push((key, input.parse()?));
         }
+        Ok(RouteArgs { path, options })
+    }
+}
+
+impl RouteArgs {
+    fn string_option<'a>(&'a self, key: &'a str) -> impl Iterator<Item = String> + 'a {
+        self.options.iter().filter(move |(k, _)| k == key).filter_map(|(_, value)| match value {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => Some(lit.value()),
+            _ => None,
+        })
+    }
+}
+
+/// Reads the actix route macros written *below* this attribute (still on the function when we
+/// run) and appends to each the guard `guard` (a function emitted beside the handler), which
+/// tells a group when the router chose this resource. Macros that already ran (above us) leave
+/// nothing to read or mark; a malformed one is left for actix's macro to report.
+fn mark_routes(function: &mut ItemFn, guard: &Ident) -> Vec<Binding> {
+    let default_name = function.sig.ident.to_string();
+    let mut bindings = Vec::new();
+    for attr in &mut function.attrs {
+        let Some(kind) = attr.path().segments.last().map(|s| s.ident.to_string()) else { continue };
+        let is_method = METHOD_MACROS.contains(&kind.as_str());
+        if !is_method && kind != "route" {
+            continue;
+        }
+        let syn::Meta::List(list) = &mut attr.meta else { continue };
+        let Ok(args) = list.parse_args::<RouteArgs>() else { continue };
+        let resource = args.string_option("name").last().unwrap_or_else(|| default_name.clone());
+        let methods: Vec<String> =
+            if is_method { vec![kind.to_ascii_uppercase()] } else { args.string_option("method").collect() };
+        for method in methods {
+            bindings.push(Binding { method, path: args.path.clone(), resource: resource.clone() });
+        }
+        let guard_path = LitStr::new(&guard.to_string(), guard.span());
+        if !list.tokens.is_empty() && !list.tokens.to_string().trim_end().ends_with(',') {
+            list.tokens.extend(quote!(,));
+        }
+        list.tokens.extend(quote!(guard = #guard_path));
     }
     bindings
 }
@@ -154,8 +185,8 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
 }
 
 // Input:
-//     #[get("/todos/{id}")]                     (kept wherever it was)
 //     #[authenticate("jwt", scopes = ["read"])]
+//     #[get("/todos/{id}")]                     (or above the attribute, or none)
 //     async fn show<T>(id: Path<u32>, user: CurrentUser<Claims>, db: Data<T>) -> R { body }
 //
 // Output:
@@ -163,18 +194,20 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
 //     impl RouteMarker for __authn_route_show { fn spec() -> &'static RouteSpec { &SPEC } }
 //     static SPEC: RouteSpec = ...;             (name, file:line, strategies, options, user)
 //     inventory::submit!(RouteRegistration(&SPEC));
-//     #[get("/todos/{id}")]
+//     fn __authn_guard_show(ctx: &GuardContext) -> bool { route_chosen(ctx, &SPEC) }
+//     #[get("/todos/{id}", guard = "__authn_guard_show")]   (only route macros below the attribute)
 //     async fn show<T>(__authn_args: Authenticated<__authn_route_show, (Path<u32>, Data<T>), CurrentUser<Claims>>) -> R {
 //         let (user, (id, db)) = __authn_args.into_parts();
 //         { body }
 //     }
 fn rewrite(
-    function: ItemFn,
+    mut function: ItemFn,
     requirement: &Requirement,
     params: Vec<Param>,
     user: Option<UserParam>,
-    routes: &[(String, syn::LitStr)],
 ) -> TokenStream {
+    let guard = format_ident!("__authn_guard_{}", function.sig.ident, span = function.sig.ident.span());
+    let routes = mark_routes(&mut function, &guard);
     let ItemFn { attrs, vis, sig, block } = function;
     let name = &sig.ident;
     let name_str = name.to_string();
@@ -230,8 +263,9 @@ fn rewrite(
             line: ::authn::__private::core::line!(),
         }
     };
-    let routes =
-        routes.iter().map(|(method, path)| quote!(::authn::__private::RouteBinding { method: #method, path: #path }));
+    let routes = routes.iter().map(|Binding { method, path, resource }| {
+        quote!(::authn::__private::RouteBinding { method: #method, path: #path, resource: #resource })
+    });
     let pats = params.iter().map(|p| &p.pat);
     let tys = params.iter().map(|p| &p.ty);
     let syn::Signature { constness, asyncness, unsafety, abi, fn_token, generics, output, .. } = &sig;
@@ -263,6 +297,12 @@ fn rewrite(
             ::authn::__private::UserParam::#user_kind,
             &[#(#routes),*],
         );
+
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        fn #guard(ctx: &::authn::__private::GuardContext<'_>) -> bool {
+            ::authn::__private::route_chosen(ctx, &#spec)
+        }
 
         impl ::authn::__private::RouteMarker for #marker {
             fn spec() -> &'static ::authn::__private::RouteSpec {

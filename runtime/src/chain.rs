@@ -61,6 +61,30 @@ impl Authentication {
     }
 }
 
+/// What the chain concluded, in a form both a required and an optional route can read: a
+/// group runs the chain once, and a handler with the same strategies reuses the result.
+#[derive(Debug, Clone)]
+pub(crate) enum Conclusion {
+    /// A strategy authenticated the caller.
+    User(Authentication),
+    /// No strategy saw credentials: an optional route runs anonymously, a required one answers
+    /// this failure.
+    Anonymous(AuthFailure),
+    /// A strategy rejected the request, or redirected it: every route answers this.
+    Failed(AuthFailure),
+}
+
+impl Conclusion {
+    /// The answer for a route that requires a user (`anonymous_ok == false`) or not.
+    pub(crate) fn for_route(self, anonymous_ok: bool) -> Result<Option<Authentication>, AuthFailure> {
+        match self {
+            Conclusion::User(auth) => Ok(Some(auth)),
+            Conclusion::Anonymous(_) if anonymous_ok => Ok(None),
+            Conclusion::Anonymous(failure) | Conclusion::Failed(failure) => Err(failure),
+        }
+    }
+}
+
 /// Runs the chain. `Ok(None)` means anonymous, only possible when `anonymous_ok`.
 pub(crate) async fn run(
     req: &HttpRequest,
@@ -68,6 +92,15 @@ pub(crate) async fn run(
     strategies: &[&dyn AuthenticationStrategy],
     anonymous_ok: bool,
 ) -> Result<Option<Authentication>, AuthFailure> {
+    conclude(req, uses, strategies).await.for_route(anonymous_ok)
+}
+
+/// Runs the chain to its conclusion.
+pub(crate) async fn conclude(
+    req: &HttpRequest,
+    uses: &[StrategyUse],
+    strategies: &[&dyn AuthenticationStrategy],
+) -> Conclusion {
     debug_assert_eq!(uses.len(), strategies.len());
     #[cfg(feature = "test-util")]
     {
@@ -82,8 +115,8 @@ pub(crate) async fn run(
     let mut first_missing: Option<AuthError> = None;
     for (used, strategy) in uses.iter().zip(strategies) {
         match strategy.authenticate(req, &used.options).await {
-            Ok(Outcome::User(profile)) => return Ok(Some(Authentication::record(req, profile, used.name))),
-            Ok(Outcome::Redirect(redirect)) => return Err(AuthFailure::redirect(redirect)),
+            Ok(Outcome::User(profile)) => return Conclusion::User(Authentication::record(req, profile, used.name)),
+            Ok(Outcome::Redirect(redirect)) => return Conclusion::Failed(AuthFailure::redirect(redirect)),
             Ok(Outcome::NoCredentials) => challenges.push(default_challenge(req, used, *strategy)),
             Err(mut error) => {
                 challenges.push(error.take_challenge().unwrap_or_else(|| default_challenge(req, used, *strategy)));
@@ -94,7 +127,7 @@ pub(crate) async fn run(
                     "strategy rejected the request"
                 );
                 if error.stops_chain() {
-                    return Err(AuthFailure::rejected(error, challenges));
+                    return Conclusion::Failed(AuthFailure::rejected(error, challenges));
                 }
                 if error.is_missing_credentials() {
                     first_missing.get_or_insert(error);
@@ -105,10 +138,9 @@ pub(crate) async fn run(
         }
     }
     match (first_error, first_missing) {
-        (Some(error), _) => Err(AuthFailure::rejected(error, challenges)),
-        (None, _) if anonymous_ok => Ok(None),
-        (None, Some(missing)) => Err(AuthFailure::rejected(missing, challenges)),
-        (None, None) => Err(AuthFailure::rejected(
+        (Some(error), _) => Conclusion::Failed(AuthFailure::rejected(error, challenges)),
+        (None, Some(missing)) => Conclusion::Anonymous(AuthFailure::rejected(missing, challenges)),
+        (None, None) => Conclusion::Anonymous(AuthFailure::rejected(
             AuthError::unauthorized("User profile not returned from strategy's authenticate function")
                 .with_code(USER_PROFILE_NOT_FOUND),
             challenges,
@@ -124,15 +156,15 @@ fn test_user(
     uses: &[StrategyUse],
     strategies: &[&dyn AuthenticationStrategy],
     profile: UserProfile,
-) -> Result<Option<Authentication>, AuthFailure> {
+) -> Conclusion {
     for (used, strategy) in uses.iter().zip(strategies) {
         if let Err(mut error) = crate::scope::require(&profile, &used.options, default_challenge(req, used, *strategy))
         {
             let challenges = error.take_challenge().into_iter().collect();
-            return Err(AuthFailure::rejected(error, challenges));
+            return Conclusion::Failed(AuthFailure::rejected(error, challenges));
         }
     }
-    Ok(Some(Authentication::record(req, profile, "test")))
+    Conclusion::User(Authentication::record(req, profile, "test"))
 }
 
 /// Every strategy's own challenge, for a 401 decided after the chain (e.g. a profile that does

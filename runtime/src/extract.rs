@@ -12,7 +12,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
@@ -71,33 +71,65 @@ where
     }
 }
 
-/// Applies a handler's requirement, taking over from a protected group when the group deferred
-/// to the handler.
+/// Applies a handler's requirement, taking over from a protected group: inside a group, the
+/// handler's own attribute decides (the group's conclusion is reused when the strategies are
+/// the same).
 async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option<Authentication>, AuthFailure> {
-    if !GroupContext::claim(req) && spec.first_warning() {
-        tracing::warn!(
-            handler = spec.handler,
-            location = %spec.location,
-            "an authentication group applied its own strategies before this handler's #[authenticate]; \
-             write #[authenticate] above the route macro so the group can see the override"
-        );
-    }
-    match spec.requirement {
-        Requirement::Skip => Ok(None),
-        Requirement::Strategies(uses) => {
-            let strategies = spec.resolved().map_err(|failure| {
-                tracing::error!(
-                    handler = spec.handler,
-                    module = spec.location.module,
-                    location = %spec.location,
-                    "{} Call authn::validate() at start-up to catch this before serving.",
-                    failure.message()
-                );
-                failure.clone()
-            })?;
-            chain::run(req, uses, strategies, spec.user == UserParam::Optional).await
+    let group = GroupContext::of(req);
+    if let Some(group) = &group
+        && !group.claim(spec)
+        && group.overridden_by(spec)
+        && spec.first_warning()
+    {
+        if spec.visible_to_groups() {
+            tracing::warn!(
+                handler = spec.handler,
+                location = %spec.location,
+                "an authentication group applied its own strategies before this handler's #[authenticate]: a \
+                 middleware between the group and the handler routes the request only when polled \
+                 (e.g. actix_web::middleware::from_fn); wrap it outside the group so the group sees the override"
+            );
+        } else {
+            tracing::warn!(
+                handler = spec.handler,
+                location = %spec.location,
+                "an authentication group applied its own strategies before this handler's #[authenticate]; \
+                 write #[authenticate] above the route macro so the group can see the override"
+            );
         }
     }
+    let anonymous_ok = spec.user == UserParam::Optional;
+    let uses = match spec.requirement {
+        Requirement::Skip => {
+            if group.is_some() {
+                forget_authentication(req);
+            }
+            return Ok(None);
+        }
+        Requirement::Strategies(uses) => uses,
+    };
+    if let Some(group) = &group {
+        if let Some(conclusion) = group.reusable(uses) {
+            return conclusion.for_route(anonymous_ok);
+        }
+        forget_authentication(req);
+    }
+    let strategies = spec.resolved().map_err(|failure| {
+        tracing::error!(
+            handler = spec.handler,
+            module = spec.location.module,
+            location = %spec.location,
+            "{} Call authn::validate() at start-up to catch this before serving.",
+            failure.message()
+        );
+        failure.clone()
+    })?;
+    chain::run(req, uses, strategies, anonymous_ok).await
+}
+
+/// A group's authentication is not the handler's, whose own requirement decides.
+fn forget_authentication(req: &HttpRequest) {
+    req.extensions_mut().remove::<Authentication>();
 }
 
 /// How the handler takes the user: nothing, `CurrentUser<U>` or `Option<CurrentUser<U>>`.

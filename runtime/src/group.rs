@@ -1,42 +1,51 @@
 //! Group-level authentication: LoopBack's class-level `@authenticate` and `defaultMetadata`,
 //! for an actix `Scope` or a whole `App`.
 //!
-//! actix middleware runs before routing and cannot see the handler, so the group decides from
-//! what it can see: the resource the path resolves to (`match_name`, which the route macros set
-//! to the handler's function name), its full pattern and the request's method:
-//! - they identify exactly one `#[authenticate]` handler whose own route (read from the route
-//!   macro below the attribute) has this method and a path ending the pattern → the handler's
-//!   own requirement applies (its strategies, or `skip`); the group checks afterwards that the
-//!   handler did take over;
-//! - anything else → the group's strategies run here, before the handler and before its body is
-//!   read. A handler that forgot its attribute is therefore protected: the group fails closed.
+//! actix middleware runs before routing and cannot see the handler, and no prediction of the
+//! router made from outside it is exact (guards, default services, percent-decoding, middleware
+//! that rewrites paths). So the group does not predict which handler runs; it lets actix's
+//! router say so, and decides before anything the router chose has started:
 //!
-//! A path that matches no resource is passed on untouched, so unknown routes answer 404 before
-//! 401, as in LoopBack.
+//! 1. The group's strategies run first. If they accept the request, it is routed and served.
+//! 2. If they reject it and the request could be for an `#[authenticate]` handler with an
+//!    override (the application's resource map, read with the decoded path, names one), the
+//!    request is routed: `Service::call` on the scope picks the resource synchronously and
+//!    returns its future *unpolled*, so no extractor and no handler body has run. Each resource
+//!    of an annotated handler whose attribute sits above its route macro carries a guard (added
+//!    by the macro, evaluated last, always true) that records in the request that the router
+//!    chose it. If it did, that handler's own requirement decides; if a group nested inside
+//!    this one was reached, that group decides; otherwise the unpolled future is dropped and
+//!    the rejection is answered.
+//! 3. Otherwise the rejection is answered before routing.
+//!
+//! A handler body without its own attribute therefore only ever starts after the group's
+//! strategies accepted the request, whatever the router does: the group never needs to know
+//! which handler that is.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::{Ready, ready};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::StatusCode;
+use actix_web::guard::GuardContext;
 use actix_web::{HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use crate::chain::Conclusion;
 use crate::error::AUTHENTICATION_MISCONFIGURED;
-use crate::route::{self, RouteSpec};
-use crate::{AuthFailure, AuthenticationStrategy, StrategyUse, chain, registry};
+use crate::route::{self, Requirement, RouteSpec};
+use crate::{AuthFailure, Authentication, AuthenticationStrategy, StrategyUse, chain, registry};
 
 /// Protects every route of a scope or app with default strategies.
 ///
 /// Handlers inside keep their own `#[authenticate(...)]` (which replaces the group's strategies)
 /// or `#[authenticate(skip)]` (which opts out); handlers without the attribute get the group's.
 /// For the group to see an override, write `#[authenticate]` *above* the route macro
-/// (`#[get("/x")]`): it reads the method and path there. An override the group cannot see (the
-/// attribute below the route macro, a hand-registered resource) fails closed: the group's
-/// strategies apply too, and a warning names the handler.
+/// (`#[get("/x")]`): it marks that route so the group knows when actix routes a request to it.
+/// An override the group cannot see (the attribute below the route macro, a hand-registered
+/// resource) fails closed: the group's strategies apply too, and a warning names the handler.
 ///
 /// ```
 /// use actix_web::{get, web, App, HttpResponse};
@@ -105,6 +114,13 @@ impl Group {
     pub fn strategies(&self) -> &[StrategyUse] {
         &self.inner.uses
     }
+
+    async fn conclude(&self, req: &HttpRequest) -> Conclusion {
+        match &self.inner.strategies {
+            Ok(strategies) => chain::conclude(req, &self.inner.uses, strategies).await,
+            Err(failure) => Conclusion::Failed(failure.clone()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Group {
@@ -147,95 +163,198 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        // Now, not in the future: when this group is nested, the enclosing one is routing at
+        // this moment and learns here that this group decides from now on.
+        let context = GroupContext::enter(&req, &self.group);
         let service = Rc::clone(&self.service);
-        let group = self.group.clone();
         Box::pin(async move {
-            // No resource: let the router answer 404 (LoopBack's order: 404 before 401).
-            if req.match_pattern().is_none() {
-                return service.call(req).await.map(ServiceResponse::map_into_left_body);
-            }
-            if let Some(handler) = deferring_handler(&req) {
-                return defer_to_handler(&service, req, handler).await;
-            }
-            req.extensions_mut().insert(Rc::new(GroupContext { deferred: false, claimed: Cell::new(false) }));
-            let strategies = match &group.inner.strategies {
-                Ok(strategies) => strategies,
-                Err(failure) => return Ok(reject(req, failure.clone())),
+            let conclusion = context.group.conclude(req.request()).await;
+            let refusal = match &conclusion {
+                // Accepted here, but an enclosing group refused: a handler without its own
+                // attribute needs every group on its way.
+                Conclusion::User(_) => context.inherited.clone(),
+                Conclusion::Anonymous(failure) | Conclusion::Failed(failure) => Some(failure.clone()),
             };
-            match chain::run(req.request(), &group.inner.uses, strategies, false).await {
-                Ok(_) => service.call(req).await.map(ServiceResponse::map_into_left_body),
-                Err(failure) => Ok(reject(req, failure)),
+            context.concluded(conclusion, refusal.clone());
+            let Some(failure) = refusal else {
+                return service.call(req).await.map(ServiceResponse::map_into_left_body);
+            };
+            if !may_defer(&req, &context.group) {
+                return Ok(reject(req, &failure));
+            }
+            // Rendered now: once the request is routed it belongs to what the router chose.
+            let rejection = failure.response_for(req.request());
+            let routed = service.call(req);
+            match context.routed.get() {
+                Routed::Handler(spec) => {
+                    let response = routed.await?;
+                    Ok(context.checked(response, spec))
+                }
+                Routed::InnerGroup => routed.await.map(ServiceResponse::map_into_left_body),
+                Routed::Nothing => {
+                    // Not polled, so whatever the router chose has not started.
+                    drop(routed);
+                    Err(actix_web::error::InternalError::from_response("authentication required", rejection).into())
+                }
             }
         })
     }
 }
 
-/// The annotated handler actix will route this request to, if that is certain.
+/// Whether the request may be for an annotated handler that overrides the group, so routing it
+/// is worth it; when it is not, a rejection is answered before routing.
 ///
-/// Before routing, `match_name()` gives the first resource whose path matches, ignoring method
-/// guards; so the name alone could pick an annotated GET handler for a POST that actix will
-/// route to an unannotated one. Deferring therefore also needs the handler's own route (method
-/// and path, read by `#[authenticate]` from the route macro below it) to match the request.
-/// Anything less certain keeps the group's strategies: it fails closed.
-fn deferring_handler(req: &ServiceRequest) -> Option<&'static RouteSpec> {
-    route::bound(req.match_name()?, req.method().as_str(), &req.match_pattern()?)
+/// This only chooses between two safe answers (route and let the router's choice decide, or
+/// reject now), so it may err either way. It reads the application's resource map with the
+/// path as the router matches it (percent-decoded), and compares methods exactly, as actix's
+/// method guards do. It also warns, once per handler, about overrides the group cannot see.
+fn may_defer(req: &ServiceRequest, group: &Group) -> bool {
+    let path = req.match_info().as_str();
+    let map = req.resource_map();
+    let Some(pattern) = map.match_pattern(path) else { return false };
+    if let Some(resource) = map.match_name(path) {
+        warn_unseen_overrides(resource, group);
+    }
+    route::visible_route_may_match(req.method().as_str(), &pattern)
 }
 
-fn reject<B>(req: ServiceRequest, failure: AuthFailure) -> ServiceResponse<EitherBody<B>> {
+/// Warns, once per handler, about an override this group will not see: an annotated handler
+/// whose resource may be this one but whose route macro is above the attribute, or none.
+fn warn_unseen_overrides(resource: &str, group: &Group) {
+    for spec in route::by_resource(resource) {
+        if !spec.visible_to_groups() && overrides(spec, group) && spec.first_warning() {
+            tracing::warn!(
+                handler = spec.handler,
+                location = %spec.location,
+                "an authentication group applies its own strategies to this handler, whose #[authenticate] it \
+                 cannot see: write #[authenticate] above the route macro"
+            );
+        }
+    }
+}
+
+/// Whether the handler's own requirement differs from the group's.
+fn overrides(spec: &RouteSpec, group: &Group) -> bool {
+    match spec.requirement {
+        Requirement::Skip => true,
+        Requirement::Strategies(uses) => uses != group.strategies(),
+    }
+}
+
+fn reject<B>(req: ServiceRequest, failure: &AuthFailure) -> ServiceResponse<EitherBody<B>> {
     let response = failure.response_for(req.request());
     req.into_response(response).map_into_right_body()
 }
 
-/// The handler has its own `#[authenticate]`: let it decide, then make sure it did.
-async fn defer_to_handler<S, B>(
-    service: &S,
-    req: ServiceRequest,
-    handler: &'static RouteSpec,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    let context = Rc::new(GroupContext { deferred: true, claimed: Cell::new(false) });
-    req.extensions_mut().insert(Rc::clone(&context));
-    let response = service.call(req).await?;
-    let routed_to_nothing = matches!(response.status(), StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED);
-    if context.claimed.get() || routed_to_nothing {
-        return Ok(response.map_into_left_body());
-    }
-    // Defence in depth: the route looked like the annotated handler's, but another handler
-    // served it (two handlers share a name, method and path suffix). Its response must not
-    // reach the client.
-    tracing::error!(
-        handler = handler.handler,
-        location = %handler.location,
-        "a route in an authentication group was deferred to an #[authenticate] handler but served by another \
-         handler; give the handlers distinct names"
-    );
-    let failure = AuthFailure::misconfigured(
-        "The handler of this route did not authenticate the request.",
-        AUTHENTICATION_MISCONFIGURED,
-    );
-    let (request, _) = response.into_parts();
-    let response = failure.response_for(&request);
-    Ok(ServiceResponse::new(request, response).map_into_right_body())
+/// What the router chose while a group was routing a request it had rejected.
+#[derive(Clone, Copy)]
+enum Routed {
+    /// Something without a say: an unannotated handler, a default service, or nothing yet (a
+    /// middleware between the group and the router that routes only when polled).
+    Nothing,
+    /// This `#[authenticate]` handler's resource (its guard said so).
+    Handler(&'static RouteSpec),
+    /// A group nested inside this one.
+    InnerGroup,
 }
 
-/// Left in the request by a group: whether it deferred to the handler or authenticated itself.
+/// Left in the request by a group, for what runs after it: the router's guard on annotated
+/// resources, a nested group, and the annotated handler's extractor.
 pub(crate) struct GroupContext {
-    deferred: bool,
+    group: Group,
+    /// An enclosing group's refusal, which this group passes on.
+    inherited: Option<AuthFailure>,
+    routed: Cell<Routed>,
     claimed: Cell<bool>,
+    /// This group's chain, for a handler with the same strategies to reuse.
+    conclusion: RefCell<Option<Conclusion>>,
+    /// Why a handler without its own attribute may not run here, if it may not.
+    refusal: RefCell<Option<AuthFailure>>,
 }
 
 impl GroupContext {
-    /// Called by an `#[authenticate]` handler taking over authentication. Returns false when a
-    /// group already applied its own strategies (it could not see this handler's route).
-    pub(crate) fn claim(req: &HttpRequest) -> bool {
-        match req.extensions().get::<Rc<GroupContext>>() {
-            Some(context) => {
-                context.claimed.set(true);
-                context.deferred
-            }
-            None => true,
+    /// The group's context for this request. An enclosing group is told that this one takes
+    /// over; its refusal, if any, is kept, and its authentication forgotten.
+    fn enter(req: &ServiceRequest, group: &Group) -> Rc<Self> {
+        let mut extensions = req.extensions_mut();
+        let outer = extensions.remove::<Rc<GroupContext>>();
+        if let Some(outer) = &outer {
+            outer.routed.set(Routed::InnerGroup);
+            extensions.remove::<Authentication>();
         }
+        let context = Rc::new(GroupContext {
+            group: group.clone(),
+            inherited: outer.and_then(|outer| outer.refusal.borrow().clone()),
+            routed: Cell::new(Routed::Nothing),
+            claimed: Cell::new(false),
+            conclusion: RefCell::new(None),
+            refusal: RefCell::new(None),
+        });
+        extensions.insert(Rc::clone(&context));
+        context
     }
+
+    fn concluded(&self, conclusion: Conclusion, refusal: Option<AuthFailure>) {
+        *self.conclusion.borrow_mut() = Some(conclusion);
+        *self.refusal.borrow_mut() = refusal;
+    }
+
+    /// Defence in depth: a deferred request must have been taken over by the handler the router
+    /// chose. If a success came back without that, something else answered; it must not reach
+    /// the client.
+    fn checked<B>(&self, response: ServiceResponse<B>, spec: &'static RouteSpec) -> ServiceResponse<EitherBody<B>> {
+        let status = response.status();
+        if self.claimed.get() || status.is_client_error() || status.is_server_error() {
+            return response.map_into_left_body();
+        }
+        tracing::error!(
+            handler = spec.handler,
+            location = %spec.location,
+            status = status.as_u16(),
+            "a request an authentication group rejected was routed to this #[authenticate] handler, but the \
+             handler did not take it over; its response is withheld"
+        );
+        let failure = AuthFailure::misconfigured(
+            "The handler of this route did not authenticate the request.",
+            AUTHENTICATION_MISCONFIGURED,
+        );
+        let (request, _) = response.into_parts();
+        let response = failure.response_for(&request);
+        ServiceResponse::new(request, response).map_into_right_body()
+    }
+
+    /// The innermost group's context, if a group is on this request's way.
+    pub(crate) fn of(req: &HttpRequest) -> Option<Rc<GroupContext>> {
+        req.extensions().get::<Rc<GroupContext>>().cloned()
+    }
+
+    /// Called by an `#[authenticate]` handler taking over. Returns whether the group knew the
+    /// router chose this handler (its override was visible to the group).
+    pub(crate) fn claim(&self, spec: &'static RouteSpec) -> bool {
+        self.claimed.set(true);
+        matches!(self.routed.get(), Routed::Handler(chosen) if std::ptr::eq(chosen, spec))
+    }
+
+    /// Whether the handler's own requirement differs from the group's.
+    pub(crate) fn overridden_by(&self, spec: &RouteSpec) -> bool {
+        overrides(spec, &self.group)
+    }
+
+    /// The group's conclusion, when the handler would run the very same chain.
+    pub(crate) fn reusable(&self, uses: &[StrategyUse]) -> Option<Conclusion> {
+        if uses != self.group.strategies() {
+            return None;
+        }
+        self.conclusion.borrow().clone()
+    }
+}
+
+/// The guard `#[authenticate]` adds, last, to each route macro below it: records in the
+/// request that the router chose this handler's resource (every earlier guard passed), for the
+/// group that is routing the request. Always true: it never changes what the router picks.
+pub fn route_chosen(ctx: &GuardContext<'_>, spec: &'static RouteSpec) -> bool {
+    if let Some(group) = ctx.req_data().get::<Rc<GroupContext>>() {
+        group.routed.set(Routed::Handler(spec));
+    }
+    true
 }

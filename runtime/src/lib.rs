@@ -104,12 +104,14 @@ pub use validate::{ConfigError, validate};
 pub mod __private {
     pub use crate::adapter::{from_extractor, into_verdict};
     pub use crate::extract::{Authenticated, RouteMarker};
+    pub use crate::group::route_chosen;
     pub use crate::route::{Requirement, RouteBinding, RouteRegistration, RouteSpec, StrategyUse, UserParam};
     pub use crate::{
         AuthenticationStrategy, Location, OptionKind, OptionSpec, OptionValue, StrategyFuture, StrategyOptions,
         StrategyRegistration,
     };
     pub use ::actix_web::HttpRequest;
+    pub use ::actix_web::guard::GuardContext;
     pub use ::core;
     pub use ::futures_util::future::LocalBoxFuture;
     pub use ::inventory;

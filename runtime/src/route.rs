@@ -73,13 +73,15 @@ pub enum UserParam {
 }
 
 /// A method and path an actix route macro binds the handler to, when `#[authenticate]` was
-/// written above that macro and could read it.
+/// written above that macro and could read it (and mark the resource for groups).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteBinding {
-    /// `GET`, `POST`, ...
+    /// `GET`, `POST`, ... as the route macro's method guard compares it.
     pub method: &'static str,
     /// The path as written in the macro, relative to any enclosing scope.
     pub path: &'static str,
+    /// The resource name: the macro's `name = "..."`, or the function's name.
+    pub resource: &'static str,
 }
 
 /// One annotated handler, as the macro describes it.
@@ -93,6 +95,8 @@ pub struct RouteSpec {
     /// How it takes the user.
     pub user: UserParam,
     /// The methods and paths of the route macros below the attribute; empty when unknown.
+    /// Each of those resources carries a guard that tells a [`Group`](crate::Group) when the
+    /// router chose it, so a group sees exactly these routes' overrides.
     pub routes: &'static [RouteBinding],
     resolved: OnceLock<Result<Vec<&'static dyn AuthenticationStrategy>, AuthFailure>>,
     warned: AtomicBool,
@@ -119,8 +123,15 @@ impl RouteSpec {
     }
 
     /// Whether this handler answers `method` on a resource whose full pattern is `pattern`.
+    #[cfg(feature = "openapi")]
     pub(crate) fn binds(&self, method: &str, pattern: &str) -> bool {
         self.routes.iter().any(|r| r.method.eq_ignore_ascii_case(method) && pattern.ends_with(r.path))
+    }
+
+    /// Whether groups can see this handler's override: only route macros below the attribute
+    /// carry the guard that tells a group the router chose this handler.
+    pub fn visible_to_groups(&self) -> bool {
+        !self.routes.is_empty()
     }
 
     /// True the first time only: for warnings that must not flood the log.
@@ -196,6 +207,7 @@ static ROUTES: LazyLock<Vec<&'static RouteSpec>> = LazyLock::new(|| {
     routes
 });
 
+#[cfg(feature = "openapi")]
 static BY_NAME: LazyLock<HashMap<&'static str, Vec<&'static RouteSpec>>> = LazyLock::new(|| {
     let mut map: HashMap<_, Vec<_>> = HashMap::new();
     for route in ROUTES.iter() {
@@ -203,6 +215,44 @@ static BY_NAME: LazyLock<HashMap<&'static str, Vec<&'static RouteSpec>>> = LazyL
     }
     map
 });
+
+static BY_RESOURCE: LazyLock<HashMap<&'static str, Vec<&'static RouteSpec>>> = LazyLock::new(|| {
+    let mut map: HashMap<_, Vec<_>> = HashMap::new();
+    for route in ROUTES.iter() {
+        let mut names: Vec<&'static str> = route.routes.iter().map(|r| r.resource).collect();
+        if names.is_empty() {
+            names.push(route.handler);
+        }
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            map.entry(name).or_default().push(*route);
+        }
+    }
+    map
+});
+
+/// The routes groups can see (route macros below `#[authenticate]`), by their path as written.
+static VISIBLE_BY_PATH: LazyLock<HashMap<&'static str, Vec<&'static RouteBinding>>> = LazyLock::new(|| {
+    let mut map: HashMap<_, Vec<_>> = HashMap::new();
+    for binding in ROUTES.iter().flat_map(|spec| spec.routes) {
+        map.entry(binding.path).or_default().push(binding);
+    }
+    map
+});
+
+/// Whether a route groups can see may be the resource with the full pattern `pattern` (its
+/// scopes' prefixes, then its own path) for `method`, compared exactly, as actix's method
+/// guards compare it.
+pub(crate) fn visible_route_may_match(method: &str, pattern: &str) -> bool {
+    let suffix_starts = (0..=pattern.len()).filter(|&i| {
+        i == 0 || i == pattern.len() || pattern.as_bytes()[i] == b'/' || pattern.as_bytes()[i - 1] == b'/'
+    });
+    suffix_starts
+        .filter_map(|i| pattern.get(i..))
+        .filter_map(|suffix| VISIBLE_BY_PATH.get(suffix))
+        .any(|bindings| bindings.iter().any(|binding| binding.method == method))
+}
 
 /// Every `#[authenticate]` handler in the binary, sorted by module and name: print it at start-up
 /// to see what each route requires.
@@ -216,13 +266,22 @@ pub fn routes() -> &'static [&'static RouteSpec] {
     &ROUTES
 }
 
-/// The annotated handlers with this function name (the route macros' resource name).
+/// The annotated handlers with this function name.
+#[cfg(feature = "openapi")]
 pub(crate) fn by_name(name: &str) -> &'static [&'static RouteSpec] {
     BY_NAME.get(name).map(Vec::as_slice).unwrap_or(&[])
 }
 
+/// The annotated handlers whose resources may be named `resource`: a route macro's name, or the
+/// function's name for handlers whose route is unknown (registered by hand, or with the attribute
+/// below the route macro, where actix names the resource after the function too).
+pub(crate) fn by_resource(resource: &str) -> &'static [&'static RouteSpec] {
+    BY_RESOURCE.get(resource).map(Vec::as_slice).unwrap_or(&[])
+}
+
 /// The one annotated handler named `name` whose own route has this method and a path ending
 /// `pattern`; `None` when none or several fit.
+#[cfg(feature = "openapi")]
 pub(crate) fn bound(name: &str, method: &str, pattern: &str) -> Option<&'static RouteSpec> {
     let mut candidates = by_name(name).iter().filter(|spec| spec.binds(method, pattern));
     match (candidates.next(), candidates.next()) {

@@ -3,7 +3,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
-use actix_web::test::{TestRequest, call_service, read_body};
+use actix_web::test::{TestRequest, read_body, try_call_service};
 
 /// Status, `WWW-Authenticate` lines, `Location` and body of a response.
 #[derive(Debug)]
@@ -31,13 +31,22 @@ impl Answer {
     }
 }
 
-/// Sends `request` through `app` and collects the answer.
+/// Sends `request` through `app` and collects the answer. A service error becomes the response
+/// actix's server would send for it.
 pub async fn send<S, B>(app: &S, request: TestRequest) -> Answer
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let response = call_service(app, request.to_request()).await;
+    match try_call_service(app, request.to_request()).await {
+        Ok(response) => answer(response).await,
+        Err(error) => {
+            answer(ServiceResponse::new(TestRequest::default().to_http_request(), error.error_response())).await
+        }
+    }
+}
+
+async fn answer<B: MessageBody>(response: ServiceResponse<B>) -> Answer {
     let status = response.status().as_u16();
     let challenges = response
         .headers()

@@ -147,10 +147,15 @@ async fn an_optional_handler_in_a_group_stays_optional() {
     assert_eq!(send(&app, get_req("/api/optional")).await.body, "anonymous");
 }
 
+/// Changed on purpose from LoopBack's 404 → 401: inside a group the router's default service
+/// (a 404, or the app's own handler) is not an annotated handler, so an unknown path answers
+/// 401 to an anonymous caller and 404 once authenticated. Outside groups nothing changes.
 #[actix_rt::test]
-async fn unknown_paths_answer_404_before_401() {
+async fn unknown_paths_inside_a_group_answer_401_then_404() {
     let app = app!();
-    assert_eq!(send(&app, get_req("/api/nope")).await.status, 404);
+    let anonymous = send(&app, get_req("/api/nope")).await;
+    assert_eq!((anonymous.status, anonymous.challenges.as_slice()), (401, ["header".to_owned()].as_slice()));
+    assert_eq!(send(&app, get_req("/api/nope").insert_header(("x-user", "a"))).await.status, 404);
     assert_eq!(send(&app, get_req("/nope")).await.status, 404);
 }
 
@@ -177,12 +182,14 @@ async fn a_public_get_does_not_open_an_unannotated_post_on_the_same_path() {
 }
 
 #[actix_rt::test]
-async fn an_unannotated_handler_posing_as_an_annotated_one_never_leaks_its_response() {
+async fn an_unannotated_handler_posing_as_an_annotated_one_is_protected() {
     let app = app!();
     let answer = send(&app, get_req("/api/other/collide")).await;
-    assert_eq!(answer.status, 500);
-    assert_eq!(answer.code().as_deref(), Some("AUTHENTICATION_MISCONFIGURED"));
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.code().as_deref(), Some("USER_PROFILE_NOT_FOUND"));
     assert!(!answer.body.contains("secret"));
+    let answer = send(&app, get_req("/api/other/collide").insert_header(("x-user", "a"))).await;
+    assert_eq!(answer.body, "unannotated secret");
     // The annotated one works.
     assert_eq!(send(&app, get_req("/api/collide")).await.body, "annotated");
 }
@@ -196,7 +203,8 @@ async fn an_app_wide_default_protects_every_route() {
     let ok = send(&app, get_req("/forgotten").insert_header(("authorization", "Token ok-1"))).await;
     assert_eq!(ok.body, "secret");
     assert_eq!(send(&app, get_req("/public")).await.body, "public");
-    assert_eq!(send(&app, get_req("/missing")).await.status, 404);
+    assert_eq!(send(&app, get_req("/missing")).await.status, 401);
+    assert_eq!(send(&app, get_req("/missing").insert_header(("authorization", "Token ok-1"))).await.status, 404);
 }
 
 #[actix_rt::test]

@@ -452,7 +452,7 @@ async fn the_route_report_lists_every_annotated_handler() {
     );
     assert_eq!(find("skipped").requirement, authn::Requirement::Skip);
     // Above the route macro, the attribute reads the method and path.
-    assert_eq!(find("above").routes, [authn::RouteBinding { method: "GET", path: "/above" }]);
+    assert_eq!(find("above").routes, [authn::RouteBinding { method: "GET", path: "/above", resource: "above" }]);
     assert!(find("above").to_string().contains("[GET /above]: \"header\", user required"), "{}", find("above"));
     assert_eq!(
         find("routed").routes.iter().map(|r| r.method).collect::<Vec<_>>(),

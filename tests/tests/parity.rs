@@ -137,7 +137,11 @@ async fn undecorated_routes_are_anonymous() {
 
 /// AuthMetadataProvider: the default metadata applies to undecorated methods; "returns
 /// undefined for skip, even with defaultMetadata"; "overrides class level metadata by method
-/// level" (no merge).
+/// level" (no merge). The answers are LoopBack's. One difference on purpose: a group runs its
+/// strategies before routing on every request (actix routes after middleware), and only then
+/// lets a handler's own attribute decide, ignoring the group's result; so the default strategy
+/// is called on the skip and method-level routes too, where LoopBack calls nothing or only the
+/// method's strategy.
 #[actix_rt::test]
 async fn default_metadata_skip_and_method_override() {
     let calls = web::Data::new(Calls::default());
@@ -153,8 +157,9 @@ async fn default_metadata_skip_and_method_override() {
     assert_eq!(send(&app, get_req("/undecorated")).await.status, 200);
     assert_eq!(calls.names(), ["rec-b"], "the default applied to the undecorated route");
     assert_eq!(send(&app, get_req("/method-skip")).await.body, "skipped");
+    assert_eq!(calls.names(), ["rec-b", "rec-b"], "the default's result was ignored for skip");
     assert_eq!(send(&app, get_req("/method-level")).await.body, "c");
-    assert_eq!(calls.names(), ["rec-b", "rec-c"], "skip ran nothing; the method's strategy replaced the default");
+    assert_eq!(calls.names(), ["rec-b", "rec-b", "rec-b", "rec-c"], "the method's strategy replaced the default");
 }
 
 /// Deliberately better than LoopBack, which builds every registered strategy per request.

@@ -105,6 +105,12 @@ async fn browsers_are_sent_to_the_sign_in_page_and_api_clients_get_a_401() {
 async fn the_group_protects_handlers_without_an_attribute() {
     assert_eq!(call(TestRequest::get().uri("/admin/stats").to_request()).await.0, 401);
     assert_eq!(call(signed("GET", "/admin/stats", now()).to_request()).await.0, 200);
+    // The reported bypass: one percent-encoded letter, and no credentials at all.
+    for path in ["/admin/st%61ts", "/admin/%73tats", "/%61dmin/stats", "/admin//stats"] {
+        let (status, _, _, body) = call(TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(status, 401, "{path}: {body}");
+        assert!(!body.contains("requests"), "{path}: {body}");
+    }
 }
 
 #[actix_rt::test]
