@@ -13,8 +13,8 @@
 //! use authn::api_key::{ApiKeyConfig, MemoryApiKeys};
 //! use authn::{authenticate, CurrentUser, UserProfile};
 //!
-//! #[get("/reports")]
 //! #[authenticate("api-key", scopes = ["reports:read"])]
+//! #[get("/reports")]
 //! async fn reports(client: CurrentUser) -> String {
 //!     format!("reports for {}", client.id)
 //! }

@@ -8,8 +8,8 @@
 //! use authn::users::{DefaultUserService, MemoryUserStore};
 //! use authn::{authenticate, CurrentUser};
 //!
-//! #[get("/whoAmI")]
 //! #[authenticate("basic")]
+//! #[get("/whoAmI")]
 //! async fn who_am_i(user: CurrentUser) -> String {
 //!     user.id.clone()
 //! }

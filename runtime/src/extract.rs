@@ -184,14 +184,14 @@ impl<U: FromProfile> UserSlot for Option<CurrentUser<U>> {
 ///     roles: Vec<String>,
 /// }
 ///
-/// #[get("/me")]
 /// #[authenticate("jwt")]
+/// #[get("/me")]
 /// async fn me(user: CurrentUser<Claims>) -> impl Responder {
 ///     HttpResponse::Ok().body(format!("{} {:?}", user.id, user.roles))
 /// }
 ///
-/// #[get("/hello")]
 /// #[authenticate("jwt")]
+/// #[get("/hello")]
 /// async fn hello(user: Option<CurrentUser>) -> String {
 ///     match user {
 ///         Some(user) => format!("hello {}", user.id),

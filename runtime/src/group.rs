@@ -194,6 +194,7 @@ where
                 Routed::Nothing => {
                     // Not polled, so whatever the router chose has not started.
                     drop(routed);
+                    tracing::debug!("a refused request was routed to a service without #[authenticate]; refused");
                     Err(actix_web::error::InternalError::from_response("authentication required", rejection).into())
                 }
             }

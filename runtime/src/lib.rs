@@ -18,8 +18,8 @@
 //!     }
 //! }
 //!
-//! #[get("/whoAmI")]
 //! #[authenticate("demo-key")]
+//! #[get("/whoAmI")]
 //! async fn who_am_i(user: CurrentUser) -> String {
 //!     user.id.clone()
 //! }

@@ -13,8 +13,8 @@
 //! use actix_web::{get, test, App};
 //! use authn::{authenticate, CurrentUser, UserProfile};
 //!
-//! #[get("/whoAmI")]
 //! #[authenticate("jwt")]
+//! #[get("/whoAmI")]
 //! async fn who_am_i(user: CurrentUser) -> String {
 //!     user.id.clone()
 //! }

@@ -52,15 +52,15 @@ async fn ping() -> HttpResponse {
 }
 
 /// Signed requests only.
-#[get("/whoAmI")]
 #[authenticate("signed")]
+#[get("/whoAmI")]
 async fn who_am_i(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body(user.id.clone())
 }
 
 /// Services sign their requests; people in a browser are sent to the sign-in page.
-#[get("/reports")]
 #[authenticate("signed", "login-page", page = "/sign-in")]
+#[get("/reports")]
 async fn reports(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"reports": [], "for": user.id}))
 }
@@ -74,8 +74,8 @@ pub struct Event {
 
 /// Webhooks allow one minute of clock skew, not five; the body is read only after the
 /// signature checked out.
-#[post("/webhooks")]
 #[authenticate("signed", max_skew = 60)]
+#[post("/webhooks")]
 async fn webhook(event: web::Json<Event>, user: CurrentUser) -> HttpResponse {
     HttpResponse::Accepted().json(serde_json::json!({"received": event.kind, "from": user.id}))
 }

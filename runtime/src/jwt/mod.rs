@@ -8,8 +8,8 @@
 //! use authn::{authenticate, CurrentUser};
 //! use authn::jwt::{Algorithm, JwtConfig, JwtKey};
 //!
-//! #[get("/whoAmI")]
 //! #[authenticate("jwt")]
+//! #[get("/whoAmI")]
 //! async fn who_am_i(user: CurrentUser) -> String {
 //!     user.id.clone()
 //! }

@@ -24,14 +24,14 @@
 //! use authn::users::MemoryIdentities;
 //! use authn::{authenticate, CurrentUser};
 //!
-//! #[get("/auth/thirdparty/{provider}")]
 //! #[authenticate("oauth2")]
+//! #[get("/auth/thirdparty/{provider}")]
 //! async fn login() -> HttpResponse {
 //!     unreachable!("the strategy redirects to the provider before the handler runs")
 //! }
 //!
-//! #[get("/auth/thirdparty/{provider}/callback")]
 //! #[authenticate("oauth2")]
+//! #[get("/auth/thirdparty/{provider}/callback")]
 //! async fn callback(user: CurrentUser) -> HttpResponse {
 //!     // Issue the app's own tokens here (e.g. with authn::jwt::TokenService).
 //!     HttpResponse::Ok().body(user.id.clone())
