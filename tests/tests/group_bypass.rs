@@ -423,3 +423,29 @@ async fn over_a_real_socket_an_encoded_path_is_refused_and_deletes_nothing() {
     assert_eq!(DELETED.load(std::sync::atomic::Ordering::SeqCst), 1);
     handle.stop(true).await;
 }
+
+#[authenticate(skip)]
+#[actix_web::route("/rt", method = "GET", method = "POST")]
+async fn route_macro_public() -> &'static str {
+    "route macro"
+}
+
+#[authenticate(skip)]
+#[get("/wrapped", wrap = "actix_web::middleware::DefaultHeaders::new().add((\"x-wrapped\", \"1\"))")]
+async fn wrapped_public() -> &'static str {
+    "wrapped"
+}
+
+#[actix_rt::test]
+async fn every_route_macro_form_is_seen() {
+    let app = init_service(
+        App::new()
+            .service(web::scope("/g").wrap(Group::new(["header"])).service(route_macro_public).service(wrapped_public)),
+    )
+    .await;
+    assert_eq!(send(&app, TestRequest::get().uri("/g/rt")).await.body, "route macro");
+    assert_eq!(send(&app, TestRequest::post().uri("/g/rt")).await.body, "route macro");
+    assert_eq!(send(&app, TestRequest::put().uri("/g/rt")).await.status, 401);
+    let response = actix_web::test::call_service(&app, TestRequest::get().uri("/g/wrapped").to_request()).await;
+    assert_eq!(response.headers().get("x-wrapped").unwrap(), "1");
+}
