@@ -138,3 +138,99 @@ async fn a_denial_by_another_connection_is_seen_within_a_second() {
     here.deny("mine", now() + 600).await.unwrap();
     assert!(here.is_denied("mine").await.unwrap());
 }
+
+/// Issue: the denylist had no AUTOINCREMENT, so a purge of the highest row let SQLite reuse its
+/// rowid, and other processes' mirrors (reading `rowid > last`) skipped the new denial.
+#[actix_rt::test]
+async fn a_denial_after_a_purge_still_reaches_other_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    a.deny("old", now() - 1).await.unwrap();
+    // b reads the file (the expired denial itself no longer matters).
+    b.is_denied("old").await.unwrap();
+    assert_eq!(a.purge_expired(now()).await.unwrap(), 1);
+    a.deny("new", now() + 600).await.unwrap();
+    actix_rt::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(b.is_denied("new").await.unwrap(), "b must see the denial made after the purge");
+}
+
+/// Files made before the sequence existed are migrated with their denials, and several stores
+/// opening one file at once migrate it once.
+#[test]
+fn an_old_file_is_migrated_and_concurrent_opens_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE authn_denied (jti TEXT PRIMARY KEY, until INTEGER NOT NULL);
+             INSERT INTO authn_denied VALUES ('kept', 9999999999);",
+        )
+        .unwrap();
+    }
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || SqliteStore::open(&path).map(drop))
+        })
+        .collect();
+    for open in opens {
+        open.join().unwrap().unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let denied = actix_rt::System::new().block_on(async move { store.is_denied("kept").await.unwrap() });
+    assert!(denied);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let versions: i64 = c.query_row("SELECT COUNT(*) FROM authn_schema_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(versions, 2, "each migration recorded once");
+}
+
+/// Issue: a replay recorded the replayed token's expiry as the family's, shortening an earlier,
+/// longer revocation; after a purge the family's other tokens worked again.
+async fn a_replay_never_shortens_a_family_revocation(store: Arc<dyn TokenStore>) {
+    let t = now();
+    store.insert_refresh(record("long", "fam", t + 10_000)).await.unwrap();
+    store.insert_refresh(record("short", "fam", t + 100)).await.unwrap();
+    assert!(matches!(store.consume_refresh(hash_token("short"), t).await.unwrap(), Consumed::Fresh(_)));
+    assert!(matches!(store.consume_refresh(hash_token("short"), t).await.unwrap(), Consumed::Replayed(_)));
+    store.purge_expired(t + 200).await.unwrap();
+    assert!(
+        matches!(store.consume_refresh(hash_token("long"), t + 300).await.unwrap(), Consumed::Replayed(_)),
+        "the family stays revoked while any of its tokens could be used"
+    );
+}
+
+#[actix_rt::test]
+async fn memory_replay_keeps_the_family_revoked() {
+    a_replay_never_shortens_a_family_revocation(Arc::new(MemoryStore::new())).await;
+}
+
+#[actix_rt::test]
+async fn sqlite_replay_keeps_the_family_revoked() {
+    a_replay_never_shortens_a_family_revocation(Arc::new(SqliteStore::open_in_memory().unwrap())).await;
+}
+
+/// Issue: denials ended at `exp` while tokens verify until `exp + leeway`, so a purge in between
+/// brought a revoked token back.
+#[actix_rt::test]
+async fn a_revoked_token_stays_revoked_through_a_purge_within_the_leeway() {
+    use authn::jwt::TokenService;
+    let store: Arc<dyn TokenStore> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let config = jwt::config_builder()
+        .leeway(std::time::Duration::from_secs(30))
+        .access_token_ttl(std::time::Duration::from_secs(60))
+        .store(Arc::clone(&store))
+        .build()
+        .unwrap();
+    let tokens = authn::jwt::JwtTokenService::new(config);
+    let issued = tokens.generate_token(&authn::UserProfile::new("u")).unwrap();
+    assert!(tokens.revoke_token(&issued.token).await.unwrap());
+    // Any purge up to the last second the token could verify keeps the denial.
+    store.purge_expired(issued.expires_at + 30).await.unwrap();
+    let error = tokens.verify_token(&issued.token).await.unwrap_err();
+    assert_eq!(error.message(), "Error verifying token : jwt revoked");
+    // One second later the token itself is expired: the denial may go.
+    assert_eq!(store.purge_expired(issued.expires_at + 31).await.unwrap(), 1);
+}

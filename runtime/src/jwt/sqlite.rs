@@ -12,18 +12,45 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::store::{Consumed, RefreshRecord, StoreError, TokenHash, TokenStore};
 use crate::blocking;
 
-const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS authn_denied (jti TEXT PRIMARY KEY, until INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS authn_refresh (
-        hash BLOB PRIMARY KEY,
-        family TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        expires_at INTEGER NOT NULL,
-        used INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX IF NOT EXISTS authn_refresh_family ON authn_refresh (family);
-    CREATE TABLE IF NOT EXISTS authn_revoked_family (family TEXT PRIMARY KEY, until INTEGER NOT NULL);
-";
+/// The schema, one migration per version, applied in order and recorded in
+/// `authn_schema_version`, in one write transaction: several processes opening the same file at
+/// once apply each migration exactly once.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema (`CREATE ... IF NOT EXISTS`: files made before versions were recorded
+    // already have it).
+    "CREATE TABLE IF NOT EXISTS authn_denied (jti TEXT PRIMARY KEY, until INTEGER NOT NULL);
+     CREATE TABLE IF NOT EXISTS authn_refresh (
+         hash BLOB PRIMARY KEY,
+         family TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         expires_at INTEGER NOT NULL,
+         used INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX IF NOT EXISTS authn_refresh_family ON authn_refresh (family);
+     CREATE TABLE IF NOT EXISTS authn_revoked_family (family TEXT PRIMARY KEY, until INTEGER NOT NULL);",
+    // 2: denials get a sequence that never goes back (AUTOINCREMENT): other processes' mirrors
+    // read `seq > last`, and a plain rowid is reused once the highest row is purged.
+    "CREATE TABLE authn_denied_v2 (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         jti TEXT NOT NULL UNIQUE,
+         until INTEGER NOT NULL
+     );
+     INSERT INTO authn_denied_v2 (jti, until) SELECT jti, until FROM authn_denied ORDER BY rowid;
+     DROP TABLE authn_denied;
+     ALTER TABLE authn_denied_v2 RENAME TO authn_denied;
+     CREATE INDEX authn_denied_until ON authn_denied (until);",
+];
+
+fn migrate(connection: &mut Connection) -> Result<(), rusqlite::Error> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS authn_schema_version (version INTEGER NOT NULL)")?;
+    let current: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM authn_schema_version", [], |r| r.get(0))?;
+    for (version, migration) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        tx.execute_batch(migration)?;
+        tx.execute("INSERT INTO authn_schema_version (version) VALUES (?1)", params![version as i64 + 1])?;
+    }
+    tx.commit()
+}
 
 /// A [`TokenStore`] in a SQLite file (WAL, full sync: an acknowledged revocation survives a
 /// crash). Its tables are prefixed `authn_`, so it can share the app's database file.
@@ -48,7 +75,8 @@ const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 struct DenyMirror {
     until: HashMap<String, u64>,
-    last_rowid: i64,
+    /// The highest `seq` read from the file.
+    last_seq: i64,
     synced_at: Option<Instant>,
 }
 
@@ -77,30 +105,32 @@ impl SqliteStore {
         Self::with_connection(Connection::open_in_memory().map_err(db)?)
     }
 
-    fn with_connection(connection: Connection) -> Result<Self, StoreError> {
+    fn with_connection(mut connection: Connection) -> Result<Self, StoreError> {
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
-        connection.execute_batch(SCHEMA).map_err(db)?;
-        let denied = DenyMirror { until: HashMap::new(), last_rowid: 0, synced_at: None };
+        migrate(&mut connection).map_err(db)?;
+        let denied = DenyMirror { until: HashMap::new(), last_seq: 0, synced_at: None };
         Ok(SqliteStore { connection: Arc::new(Mutex::new(connection)), denied: Arc::new(Mutex::new(denied)) })
     }
 
-    /// Reads the denials added to the file since the last read.
+    /// Reads the denials added to the file since the last read, and forgets the expired ones.
     async fn sync_denied(&self) -> Result<(), StoreError> {
-        let after = self.mirror()?.last_rowid;
+        let after = self.mirror()?.last_seq;
         let rows = self
             .with(move |c| {
-                let mut statement = c.prepare("SELECT rowid, jti, until FROM authn_denied WHERE rowid > ?1")?;
+                let mut statement = c.prepare_cached("SELECT seq, jti, until FROM authn_denied WHERE seq > ?1")?;
                 let rows = statement.query_map(params![after], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
                 })?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
+        let now = crate::clock::now();
         let mut mirror = self.mirror()?;
-        for (rowid, jti, until) in rows {
-            mirror.last_rowid = mirror.last_rowid.max(rowid);
+        for (seq, jti, until) in rows {
+            mirror.last_seq = mirror.last_seq.max(seq);
             mirror.until.insert(jti, until.max(0) as u64);
         }
+        mirror.until.retain(|_, until| *until > now);
         mirror.synced_at = Some(Instant::now());
         Ok(())
     }
@@ -237,10 +267,11 @@ impl TokenStore for SqliteStore {
 }
 
 fn revoke_family(c: &Connection, family: &str) -> Result<(), rusqlite::Error> {
-    // Kept until the family's last token would have expired anyway.
+    // Kept until the family's last token would have expired anyway; never shortened.
     c.execute(
-        "INSERT OR REPLACE INTO authn_revoked_family (family, until)
-         VALUES (?1, COALESCE((SELECT MAX(expires_at) FROM authn_refresh WHERE family = ?1), 9223372036854775807))",
+        "INSERT INTO authn_revoked_family (family, until)
+         VALUES (?1, COALESCE((SELECT MAX(expires_at) FROM authn_refresh WHERE family = ?1), 9223372036854775807))
+         ON CONFLICT (family) DO UPDATE SET until = MAX(until, excluded.until)",
         params![family],
     )
     .map(|_| ())

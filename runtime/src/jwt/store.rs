@@ -46,7 +46,8 @@ pub enum Consumed {
 /// `consume_refresh` must be atomic: of two concurrent calls with the same token, exactly one
 /// gets [`Consumed::Fresh`].
 pub trait TokenStore: Send + Sync + 'static {
-    /// Denies the access token `jti` until `until` (its expiry). `false` if it already was.
+    /// Denies the access token `jti` until `until` (past the last second its token could still
+    /// verify: its expiry plus the leeway). `false` if it already was.
     fn deny<'a>(&'a self, jti: &'a str, until: u64) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Whether `jti` is denied.
     fn is_denied<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
@@ -72,6 +73,15 @@ struct Memory {
     denied: HashMap<String, u64>,
     refresh: HashMap<TokenHash, (RefreshRecord, bool)>,
     revoked_families: HashMap<String, u64>,
+}
+
+impl Memory {
+    /// Revoked until the family's last token would have expired anyway: never shortened.
+    fn revoke_family(&mut self, family: &str) {
+        let last = self.refresh.values().filter(|(r, _)| r.family == family).map(|(r, _)| r.expires_at).max();
+        let until = self.revoked_families.entry(family.to_owned()).or_insert(0);
+        *until = (*until).max(last.unwrap_or(u64::MAX));
+    }
 }
 
 /// A [`TokenStore`] in memory: for tests and single-process apps that accept losing revocations
@@ -123,7 +133,7 @@ impl TokenStore for MemoryStore {
                 }
                 let record = record.clone();
                 if *used || m.revoked_families.contains_key(&record.family) {
-                    m.revoked_families.insert(record.family.clone(), record.expires_at);
+                    m.revoke_family(&record.family);
                     return Consumed::Replayed(record);
                 }
                 *used = true;
@@ -133,12 +143,7 @@ impl TokenStore for MemoryStore {
     }
 
     fn revoke_family<'a>(&'a self, family: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            self.with(|m| {
-                let until = m.refresh.values().filter(|(r, _)| r.family == family).map(|(r, _)| r.expires_at).max();
-                m.revoked_families.insert(family.to_owned(), until.unwrap_or(u64::MAX));
-            })
-        })
+        Box::pin(async move { self.with(|m| m.revoke_family(family)) })
     }
 
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<usize, StoreError>> {

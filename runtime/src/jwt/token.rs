@@ -215,7 +215,10 @@ impl TokenService for JwtTokenService {
                 tracing::error!("revoking a token needs a JwtConfig store and tokens with a jti");
                 return Err(AuthError::internal());
             };
-            store.deny(&jti, verified.expires_at).await.map_err(super::store::internal)
+            // Denied past the last second the token verifies (jsonwebtoken accepts it while
+            // `now <= exp + leeway`): a purge never brings a revoked token back.
+            let until = verified.expires_at.saturating_add(self.config.inner.base.leeway).saturating_add(1);
+            store.deny(&jti, until).await.map_err(super::store::internal)
         })
     }
 }
