@@ -1,13 +1,16 @@
 //! The authenticated principal.
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// Who a strategy says the caller is: LoopBack's `UserProfile`, typed.
 ///
 /// `id` is the principal id (LoopBack's `securityId`); `claims` holds everything else the
 /// strategy knows (roles, scopes, tenant...). The profile serializes flat, so a handler can ask
-/// for `CurrentUser<MyClaims>` with any `Deserialize` type whose fields are among these.
+/// for `CurrentUser<MyClaims>` with any `Deserialize` type whose fields are among these. In the
+/// flat form `id`, `name` and `email` are always the profile's own: a claim of the same name
+/// is left out, so no token can make a handler see another identity than the one authenticated.
 ///
 /// ```
 /// use authn::UserProfile;
@@ -16,7 +19,7 @@ use serde_json::{Map, Value};
 /// assert_eq!(json, serde_json::json!({"id": "42", "name": "Ada", "email": "ada@example.com", "role": "admin"}));
 /// assert_eq!(p.claim("role").and_then(|v| v.as_str()), Some("admin"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct UserProfile {
     /// The principal id.
     pub id: String,
@@ -29,6 +32,28 @@ pub struct UserProfile {
     /// Every other claim.
     #[serde(flatten)]
     pub claims: Map<String, Value>,
+}
+
+/// The claims that name the profile's own fields.
+pub(crate) fn is_reserved(key: &str) -> bool {
+    matches!(key, "id" | "name" | "email")
+}
+
+impl Serialize for UserProfile {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        if let Some(name) = &self.name {
+            map.serialize_entry("name", name)?;
+        }
+        if let Some(email) = &self.email {
+            map.serialize_entry("email", email)?;
+        }
+        for (key, value) in self.claims.iter().filter(|(key, _)| !is_reserved(key)) {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 impl UserProfile {
@@ -101,6 +126,16 @@ mod tests {
         assert_eq!(p.id, "7");
         assert_eq!(p.email.as_deref(), Some("e@x"));
         assert_eq!(p.claims.len(), 1);
+    }
+
+    #[test]
+    fn no_claim_shadows_the_identity_in_the_flat_form() {
+        let mut p = UserProfile::new("alice");
+        p.claims.insert("id".into(), "bob".into());
+        p.claims.insert("email".into(), "bob@example.com".into());
+        p.claims.insert("role".into(), "user".into());
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json, serde_json::json!({"id": "alice", "role": "user"}));
     }
 
     #[test]

@@ -138,6 +138,19 @@ async fn show_profile(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(user.profile())
 }
 
+/// The identity as a handler's own type sees it.
+#[derive(Deserialize)]
+pub struct Identity {
+    pub id: String,
+    pub email: Option<String>,
+}
+
+#[authenticate("jwt")]
+#[get("/identity")]
+async fn identity(user: CurrentUser<Identity>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"id": user.id, "email": user.email, "logged_as": user.profile().id}))
+}
+
 #[authenticate("jwt", scopes = ["todo:write"])]
 #[post("/todos")]
 async fn create_todo(user: CurrentUser) -> String {
@@ -161,6 +174,7 @@ pub fn routes(services: Services) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(logout)
             .service(who_am_i)
             .service(show_profile)
+            .service(identity)
             .service(create_todo)
             .service(list_todos);
     }

@@ -204,3 +204,17 @@ async fn the_set_up_validates() {
     authn::validate().unwrap();
     assert!(authn::registry().get("jwt").is_some());
 }
+
+/// Issue: the profile is flattened for the handler's type, and an `id` claim came after the
+/// profile's own `id`: `{"sub": "alice", "id": "bob"}` made the handler see bob.
+#[actix_rt::test]
+async fn no_claim_can_shadow_the_authenticated_identity() {
+    let app = app!();
+    let mut claims = jwt::claims();
+    claims["id"] = json!("bob");
+    claims["nested"] = json!({"id": "carol"});
+    let token = jwt::sign_hs256(&claims);
+    let answer = send(&app, get("/identity").insert_header(("authorization", format!("Bearer {token}")))).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json(), json!({"id": USER_ID, "email": null, "logged_as": USER_ID}));
+}

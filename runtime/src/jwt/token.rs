@@ -115,6 +115,10 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
                 Field::Nbf | Field::Iss | Field::Aud => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
+                // `id` names the profile's principal, which is `sub`: a claim never shadows it.
+                Field::Other(key) if crate::profile::is_reserved(&key) => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
                 Field::Other(key) => {
                     extra.insert(key, map.next_value()?);
                 }
