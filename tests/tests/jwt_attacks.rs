@@ -260,3 +260,59 @@ fn the_unknown_kid_hook_may_replace_the_key_set() {
         finished.recv_timeout(std::time::Duration::from_secs(10)).expect("verification deadlocked in the hook");
     assert_eq!(verified, Some(false), "the unknown kid is still refused");
 }
+
+/// Issue: the unknown-kid hook (where apps fetch their JWK Set) ran on every request naming a
+/// kid of the attacker's choosing.
+#[actix_rt::test]
+async fn random_kids_cannot_flood_the_unknown_kid_hook() {
+    let jwks = String::from_utf8(key_file("jwks.json")).unwrap();
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hook = calls.clone();
+    let config = JwtConfig::builder()
+        .jwks_json(jwks)
+        .audience("todo")
+        .unknown_kid_cooldown(Duration::from_secs(1))
+        .on_unknown_kid(move |kid| hook.lock().unwrap().push(kid.to_owned()))
+        .build()
+        .unwrap();
+    let k1 = EncodingKey::from_rsa_pem(&key_file("rsa-private.pem")).unwrap();
+    let service = authn::jwt::JwtTokenService::new(config.clone());
+    let verify = |kid: String| {
+        let token = sign(jsonwebtoken::Algorithm::RS256, &k1, &claims(), Some(&kid));
+        let service = service.clone();
+        async move { authn::jwt::TokenService::verify_token(&service, &token).await.is_err() }
+    };
+    // Signed first: the flood itself must fit in the cooldown.
+    let flood: Vec<_> =
+        (0..500).map(|i| sign(jsonwebtoken::Algorithm::RS256, &k1, &claims(), Some(&format!("random-{i}")))).collect();
+    for token in &flood {
+        assert!(authn::jwt::TokenService::verify_token(&service, token).await.is_err());
+    }
+    assert_eq!(*calls.lock().unwrap(), ["random-0"], "one call per cooldown");
+    // Known kids never touch the limiter.
+    assert!(!verify("k1".into()).await);
+    actix_rt::time::sleep(Duration::from_millis(1100)).await;
+    assert!(verify("random-0".into()).await, "remembered kids expire with the cooldown too");
+    assert!(verify("fresh".into()).await);
+    assert!(verify("fresh".into()).await);
+    assert_eq!(calls.lock().unwrap().len(), 2, "{:?}", calls.lock().unwrap());
+}
+
+/// Issue: `set_jwks` replaced every verification key, including keys configured in code.
+#[actix_rt::test]
+async fn replacing_the_jwk_set_keeps_keys_configured_locally() {
+    let jwks = String::from_utf8(key_file("jwks.json")).unwrap();
+    let config = JwtConfig::builder()
+        .key(JwtKey::hmac(Algorithm::HS256, &SECRET).unwrap().with_kid("local"))
+        .jwks_json(jwks)
+        .audience("todo")
+        .build()
+        .unwrap();
+    let local = sign(jsonwebtoken::Algorithm::HS256, &EncodingKey::from_secret(&SECRET), &claims(), Some("local"));
+    assert_eq!(call(config.clone(), &local).await.status, 200);
+    let only_k2 = serde_json::from_slice::<serde_json::Value>(&key_file("jwks.json")).unwrap();
+    config.set_jwks(&json!({"keys": [only_k2["keys"][1]]}).to_string()).unwrap();
+    assert_eq!(call(config.clone(), &local).await.status, 200, "the local key survives");
+    let k1 = EncodingKey::from_rsa_pem(&key_file("rsa-private.pem")).unwrap();
+    rejected(config, &sign(jsonwebtoken::Algorithm::RS256, &k1, &claims(), Some("k1")), "unknown key id").await;
+}

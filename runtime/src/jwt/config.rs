@@ -1,8 +1,9 @@
 //! `JwtConfig`: keys, accepted algorithms, claim checks and token sources, checked when built.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey, Validation};
@@ -153,8 +154,55 @@ impl KeySet {
 
 type UnknownKidHook = dyn Fn(&str) + Send + Sync;
 
+/// How often the unknown-kid hook may run, and the kids it ran for: a flood of tokens naming
+/// random kids must not become a flood of JWK Set fetches.
+pub(crate) struct UnknownKids {
+    hook: Arc<UnknownKidHook>,
+    cooldown: Duration,
+    state: std::sync::Mutex<UnknownKidState>,
+}
+
+#[derive(Default)]
+struct UnknownKidState {
+    last_call: Option<Instant>,
+    /// Kids seen unknown within the cooldown (bounded: a flood fills it once, then only the
+    /// cooldown applies).
+    recent: HashMap<String, Instant>,
+}
+
+/// Remembered unknown kids, at most.
+const MAX_REMEMBERED_KIDS: usize = 1024;
+
+impl UnknownKids {
+    /// Calls the hook for `kid` unless it ran less than a cooldown ago, or `kid` was already
+    /// found unknown within that time. Never holds its lock while the hook runs.
+    pub(crate) fn seen(&self, kid: &str) {
+        let now = Instant::now();
+        {
+            let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let cooldown = self.cooldown;
+            if state.recent.get(kid).is_some_and(|at| now.duration_since(*at) < cooldown) {
+                return;
+            }
+            if state.recent.len() >= MAX_REMEMBERED_KIDS {
+                state.recent.retain(|_, at| now.duration_since(*at) < cooldown);
+            }
+            if state.recent.len() < MAX_REMEMBERED_KIDS {
+                state.recent.insert(kid.to_owned(), now);
+            }
+            if state.last_call.is_some_and(|at| now.duration_since(at) < cooldown) {
+                return;
+            }
+            state.last_call = Some(now);
+        }
+        (self.hook)(kid);
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) keys: RwLock<Arc<KeySet>>,
+    /// The keys given with [`JwtConfigBuilder::key`]: kept when a JWK Set is replaced.
+    pub(crate) local: Vec<JwtKey>,
     pub(crate) signing: Option<JwtKey>,
     pub(crate) base: Validation,
     pub(crate) max_age: Option<Duration>,
@@ -167,7 +215,7 @@ pub(crate) struct Inner {
     pub(crate) token_claims: Option<Vec<String>>,
     pub(crate) store: Option<Arc<dyn TokenStore>>,
     pub(crate) max_token_bytes: usize,
-    pub(crate) on_unknown_kid: Option<Arc<UnknownKidHook>>,
+    pub(crate) on_unknown_kid: Option<UnknownKids>,
 }
 
 /// Everything the `"jwt"` strategy and the token services need. Cheap to clone; register it as
@@ -210,10 +258,14 @@ impl JwtConfig {
         JwtConfigBuilder::default()
     }
 
-    /// Replaces the verification keys with a JWK Set (JSON), e.g. after fetching it again. The
-    /// signing key does not change. Tokens signed by keys still in the set keep verifying.
+    /// Replaces the JWK Set keys (those of `jwks_json`/`jwks_file` and earlier calls) with this
+    /// one (JSON), e.g. after fetching it again. Keys given with [`JwtConfigBuilder::key`] stay,
+    /// and the signing key does not change. Tokens signed by keys still in the set keep
+    /// verifying.
     pub fn set_jwks(&self, jwks_json: &str) -> Result<(), JwtConfigError> {
-        let verifying = build_keyset(jwks_keys(jwks_json)?, &self.inner.base)?;
+        let mut keys = self.inner.local.clone();
+        keys.extend(jwks_keys(jwks_json)?);
+        let verifying = build_keyset(keys, &self.inner.base)?;
         let mut slot = self.inner.keys.write().map_err(|_| err("key set lock poisoned"))?;
         *slot = Arc::new(verifying);
         Ok(())
@@ -318,6 +370,7 @@ pub struct JwtConfigBuilder {
     store: Option<Arc<dyn TokenStore>>,
     max_token_bytes: Option<usize>,
     on_unknown_kid: Option<Arc<UnknownKidHook>>,
+    unknown_kid_cooldown: Option<Duration>,
     errors: Vec<JwtConfigError>,
 }
 
@@ -421,9 +474,18 @@ impl JwtConfigBuilder {
     }
 
     /// Called with the kid of a token that names no configured key: the place to trigger a JWKS
-    /// fetch (then [`JwtConfig::set_jwks`]). The token itself is refused.
+    /// fetch (then [`JwtConfig::set_jwks`]). The token itself is refused. Anyone can send a
+    /// token with any kid, so the hook runs at most once per cooldown (default 30 s, see
+    /// [`JwtConfigBuilder::unknown_kid_cooldown`]), and not again for a kid already found
+    /// unknown within that time.
     pub fn on_unknown_kid(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.on_unknown_kid = Some(Arc::new(hook));
+        self
+    }
+
+    /// The shortest time between two calls of the unknown-kid hook (default 30 s).
+    pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
+        self.unknown_kid_cooldown = Some(cooldown);
         self
     }
 
@@ -434,6 +496,7 @@ impl JwtConfigBuilder {
         if let Some(error) = self.errors.pop() {
             return Err(error);
         }
+        let local = self.keys.clone();
         for json in &self.jwks {
             self.keys.extend(jwks_keys(json)?);
         }
@@ -485,6 +548,7 @@ impl JwtConfigBuilder {
         Ok(JwtConfig {
             inner: Arc::new(Inner {
                 keys: RwLock::new(Arc::new(keyset)),
+                local,
                 signing,
                 base,
                 max_age: self.max_age,
@@ -497,7 +561,11 @@ impl JwtConfigBuilder {
                 token_claims: self.token_claims,
                 store: self.store,
                 max_token_bytes: self.max_token_bytes.unwrap_or(8 * 1024),
-                on_unknown_kid: self.on_unknown_kid,
+                on_unknown_kid: self.on_unknown_kid.map(|hook| UnknownKids {
+                    hook,
+                    cooldown: self.unknown_kid_cooldown.unwrap_or(Duration::from_secs(30)),
+                    state: Default::default(),
+                }),
             }),
         })
     }

@@ -319,8 +319,8 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
         if matching.is_empty() {
             // Release the key set first: the hook may well replace it (set_jwks).
             drop(keys);
-            if let (Some(kid), Some(hook)) = (header.kid.as_deref(), &inner.on_unknown_kid) {
-                hook(kid);
+            if let (Some(kid), Some(unknown)) = (header.kid.as_deref(), &inner.on_unknown_kid) {
+                unknown.seen(kid);
             }
             return Err(if header.kid.is_some() { "unknown key id" } else { "invalid algorithm" });
         }
