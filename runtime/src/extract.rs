@@ -114,16 +114,7 @@ async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option
         }
         forget_authentication(req);
     }
-    let strategies = spec.resolved().map_err(|failure| {
-        tracing::error!(
-            handler = spec.handler,
-            module = spec.location.module,
-            location = %spec.location,
-            "{} Call authn::validate() at start-up to catch this before serving.",
-            failure.message()
-        );
-        failure.clone()
-    })?;
+    let strategies = spec.resolved().map_err(AuthFailure::clone)?;
     chain::run(req, uses, strategies, anonymous_ok).await
 }
 

@@ -35,6 +35,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::chain::Conclusion;
 use crate::error::AUTHENTICATION_MISCONFIGURED;
+use crate::registry::Unusable;
 use crate::route::{self, Requirement, RouteSpec};
 use crate::{AuthFailure, Authentication, AuthenticationStrategy, StrategyUse, chain, registry};
 
@@ -68,7 +69,7 @@ pub struct Group {
 
 struct GroupInner {
     uses: Vec<StrategyUse>,
-    strategies: Result<Vec<&'static dyn AuthenticationStrategy>, AuthFailure>,
+    strategies: Result<Vec<&'static dyn AuthenticationStrategy>, Unusable>,
 }
 
 impl Group {
@@ -82,12 +83,13 @@ impl Group {
     {
         let uses: Vec<StrategyUse> = strategies.into_iter().map(Into::into).collect();
         let strategies = if uses.is_empty() {
-            Err(AuthFailure::misconfigured("An authentication group names no strategy.", AUTHENTICATION_MISCONFIGURED))
+            let message = "An authentication group names no strategy.";
+            Err(Unusable::new(message.into(), AUTHENTICATION_MISCONFIGURED, message.into()))
         } else {
             registry().resolve(&uses)
         };
-        if let Err(failure) = &strategies {
-            tracing::error!("authn::Group: {}", failure.message());
+        if let Err(unusable) = &strategies {
+            tracing::error!("authn::Group: {} Every request in the group answers 500.", unusable.detail);
         }
         Group { inner: Arc::new(GroupInner { uses, strategies }) }
     }
@@ -106,7 +108,7 @@ impl Group {
         let group = Group::new(strategies);
         match &group.inner.strategies {
             Ok(_) => Ok(group),
-            Err(failure) => Err(crate::ConfigError::single(failure.message().to_owned())),
+            Err(error) => Err(crate::ConfigError::single(error.detail.clone())),
         }
     }
 
@@ -118,7 +120,7 @@ impl Group {
     async fn conclude(&self, req: &HttpRequest) -> Conclusion {
         match &self.inner.strategies {
             Ok(strategies) => chain::conclude(req, &self.inner.uses, strategies).await,
-            Err(failure) => Conclusion::Failed(failure.clone()),
+            Err(error) => Conclusion::Failed(error.failure.clone()),
         }
     }
 }

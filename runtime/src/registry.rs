@@ -95,23 +95,45 @@ impl Registry {
 
     /// Resolves every name a route uses, or explains the first that cannot be used. A name
     /// registered twice is refused too: picking one silently is how LoopBack shadows strategies.
-    pub(crate) fn resolve(&self, uses: &[StrategyUse]) -> Result<Vec<&dyn AuthenticationStrategy>, AuthFailure> {
+    /// So are options the strategy does not accept or of the wrong type: a route that runs with
+    /// an option dropped is less protected than written.
+    pub(crate) fn resolve(&self, uses: &[StrategyUse]) -> Result<Vec<&dyn AuthenticationStrategy>, Unusable> {
         uses.iter()
             .map(|u| {
                 if self.duplicates.iter().any(|d| d.name == u.name) {
-                    return Err(AuthFailure::misconfigured(
-                        format!("The strategy '{}' is registered more than once.", u.name),
+                    let message = format!("The strategy '{}' is registered more than once.", u.name);
+                    return Err(Unusable::new(message.clone(), AUTHENTICATION_MISCONFIGURED, message));
+                }
+                let Some(strategy) = self.get(u.name) else {
+                    let message = format!("The strategy '{}' is not available.", u.name);
+                    let detail = format!("{message} Registered: {}.", self.names.join(", "));
+                    return Err(Unusable::new(message, AUTHENTICATION_STRATEGY_NOT_FOUND, detail));
+                };
+                let problems = u.options.check(strategy.accepted_options());
+                if !problems.is_empty() {
+                    return Err(Unusable::new(
+                        format!("The options of the strategy '{}' are invalid.", u.name),
                         AUTHENTICATION_MISCONFIGURED,
+                        format!("strategy '{}': {}", u.name, problems.join("; ")),
                     ));
                 }
-                self.get(u.name).ok_or_else(|| {
-                    AuthFailure::misconfigured(
-                        format!("The strategy '{}' is not available.", u.name),
-                        AUTHENTICATION_STRATEGY_NOT_FOUND,
-                    )
-                })
+                Ok(strategy)
             })
             .collect()
+    }
+}
+
+/// Why a list of strategies cannot be used: the 500 every request using it answers, and the
+/// detail for the log (the response says less).
+#[derive(Debug, Clone)]
+pub(crate) struct Unusable {
+    pub(crate) failure: AuthFailure,
+    pub(crate) detail: String,
+}
+
+impl Unusable {
+    pub(crate) fn new(message: String, code: &'static str, detail: String) -> Self {
+        Unusable { failure: AuthFailure::misconfigured(message, code), detail }
     }
 }
 
@@ -146,15 +168,25 @@ mod tests {
         assert_eq!(registry.duplicates().len(), 1);
         let d = &registry.duplicates()[0];
         assert_eq!((d.first.line, d.second.line), (3, 9));
-        let err = registry.resolve(&[StrategyUse::new("b")]).err().unwrap();
+        let err = registry.resolve(&[StrategyUse::new("b")]).err().unwrap().failure;
         assert_eq!(err.code(), Some(AUTHENTICATION_MISCONFIGURED));
         assert!(registry.resolve(&[StrategyUse::new("a")]).is_ok());
     }
 
     #[test]
+    fn options_a_strategy_does_not_take_make_the_route_unusable() {
+        static OPTIONS: &[(&str, crate::OptionValue)] = &[("scope", crate::OptionValue::Str("x"))];
+        let registry = Registry::build(&[reg("a", 1)]);
+        let uses = [StrategyUse::with_options("a", StrategyOptions::new(OPTIONS))];
+        let unusable = registry.resolve(&uses).err().unwrap();
+        assert_eq!(unusable.failure.code(), Some(AUTHENTICATION_MISCONFIGURED));
+        assert!(unusable.detail.contains("unknown option `scope`"), "{}", unusable.detail);
+    }
+
+    #[test]
     fn unknown_names_are_not_found() {
         let registry = Registry::build(&[reg("a", 1)]);
-        let err = registry.resolve(&[StrategyUse::new("a"), StrategyUse::new("nope")]).err().unwrap();
+        let err = registry.resolve(&[StrategyUse::new("a"), StrategyUse::new("nope")]).err().unwrap().failure;
         assert_eq!(err.code(), Some(AUTHENTICATION_STRATEGY_NOT_FOUND));
         assert_eq!(err.message(), "The strategy 'nope' is not available.");
     }

@@ -147,9 +147,23 @@ impl RouteSpec {
         }
     }
 
-    /// The route's strategies, looked up once for the life of the process.
+    /// The route's strategies, looked up and their options checked once for the life of the
+    /// process; a route that cannot be used is logged then, once, and answers 500.
     pub(crate) fn resolved(&self) -> Result<&[&'static dyn AuthenticationStrategy], &AuthFailure> {
-        self.resolved.get_or_init(|| registry().resolve(self.strategies())).as_ref().map(Vec::as_slice)
+        let resolved = self.resolved.get_or_init(|| {
+            registry().resolve(self.strategies()).map_err(|unusable| {
+                tracing::error!(
+                    handler = self.handler,
+                    module = self.location.module,
+                    location = %self.location,
+                    "{} This route answers 500 until it is fixed; call authn::validate() at start-up to catch \
+                     this before serving.",
+                    unusable.detail
+                );
+                unusable.failure
+            })
+        });
+        resolved.as_ref().map(Vec::as_slice)
     }
 }
 

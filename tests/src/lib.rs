@@ -71,6 +71,11 @@ impl AuthenticationStrategy for Pass {
     fn challenge(&self, _request: &HttpRequest, _options: &StrategyOptions) -> Option<Challenge> {
         Some(Challenge::new("Pass").param("realm", "tests"))
     }
+
+    fn accepted_options(&self) -> &'static [OptionSpec] {
+        const OPTIONS: &[OptionSpec] = &[OptionSpec::new("realm", OptionKind::Str)];
+        OPTIONS
+    }
 }
 
 #[strategy("fail")]

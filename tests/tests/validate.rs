@@ -49,7 +49,7 @@ async fn uses_twice() -> &'static str {
 fn validate_reports_every_problem_at_once() {
     let error = authn::validate().unwrap_err();
     let problems = error.problems();
-    assert_eq!(problems.len(), 5, "{error}");
+    assert_eq!(problems.len(), 7, "{error}");
     let file = file!();
     assert!(problems[0].starts_with(&format!("strategy 'twice' is registered twice: at {file}:")), "{}", problems[0]);
     assert!(problems[0].contains("(validate)") && problems[0].contains("(validate::again)"), "{}", problems[0]);
@@ -72,9 +72,19 @@ fn validate_reports_every_problem_at_once() {
         "{}",
         problems[3]
     );
-    assert!(problems[4].ends_with("strategy 'header': unknown option `realm`: this strategy takes no options"));
+    assert!(
+        problems[4].ends_with("strategy 'jwt': unknown option `scope`; expected one of: `scopes`"),
+        "{}",
+        problems[4]
+    );
+    assert!(
+        problems[5].ends_with("strategy 'jwt': option `scopes` must be a list of strings, found list `[1]`"),
+        "{}",
+        problems[5]
+    );
+    assert!(problems[6].ends_with("strategy 'header': unknown option `realm`: this strategy takes no options"));
     let text = error.to_string();
-    assert!(text.starts_with("authn: 5 authentication configuration problems:\n  - "), "{text}");
+    assert!(text.starts_with("authn: 7 authentication configuration problems:\n  - "), "{text}");
 }
 
 /// The line of the first source line containing `needle`.
@@ -110,4 +120,52 @@ fn duplicates_name_both_source_locations() {
     assert_eq!(duplicates.len(), 1);
     assert_eq!(duplicates[0].name, "twice");
     assert_ne!(duplicates[0].first.line, duplicates[0].second.line);
+}
+
+#[get("/mistyped")]
+#[authenticate("header", "jwt", scope = ["admin"])]
+async fn mistyped(user: CurrentUser) -> String {
+    user.id.clone()
+}
+
+#[get("/mistyped-value")]
+#[authenticate("jwt", scopes = [1])]
+async fn mistyped_value(user: CurrentUser) -> String {
+    user.id.clone()
+}
+
+/// Issue: a mistyped option was ignored at request time unless `validate()` ran, so the route
+/// was less protected than written. Now it is a 500 that never runs the handler.
+#[actix_rt::test]
+async fn a_route_with_bad_options_is_a_500_even_without_validate() {
+    let app = init_service(
+        App::new().service(bad_options).service(no_options_accepted).service(mistyped).service(mistyped_value),
+    )
+    .await;
+    for path in ["/bad-options", "/no-options-accepted", "/mistyped", "/mistyped-value"] {
+        let answer = send(&app, get_req(path).insert_header(("x-user", "a"))).await;
+        assert_eq!(answer.status, 500, "{path}: {}", answer.body);
+        assert_eq!(answer.code().as_deref(), Some("AUTHENTICATION_MISCONFIGURED"), "{path}");
+        assert!(answer.challenges.is_empty(), "{path}");
+        assert!(!answer.body.contains("expected one of"), "the detail is for the log: {}", answer.body);
+    }
+}
+
+#[actix_rt::test]
+async fn a_group_with_bad_options_fails_closed() {
+    static BAD: &[(&str, authn::OptionValue)] = &[("scope", authn::OptionValue::Str("x"))];
+    let uses = [authn::StrategyUse::with_options("header", authn::StrategyOptions::new(BAD))];
+    let error = authn::Group::try_new(uses).unwrap_err().to_string();
+    assert!(error.contains("unknown option `scope`"), "{error}");
+    let app = init_service(
+        App::new().service(actix_web::web::scope("/g").wrap(authn::Group::new(uses)).service(no_options_accepted_twin)),
+    )
+    .await;
+    let answer = send(&app, get_req("/g/twin").insert_header(("x-user", "a"))).await;
+    assert_eq!((answer.status, answer.code().as_deref()), (500, Some("AUTHENTICATION_MISCONFIGURED")));
+}
+
+#[get("/twin")]
+async fn no_options_accepted_twin() -> &'static str {
+    "ran"
 }
