@@ -21,6 +21,10 @@ pub const USER_PROFILE_NOT_FOUND: &str = "USER_PROFILE_NOT_FOUND";
 pub const USER_PROFILE_INVALID: &str = "USER_PROFILE_INVALID";
 /// Error code when the framework's own set-up is wrong (e.g. a strategy name registered twice).
 pub const AUTHENTICATION_MISCONFIGURED: &str = "AUTHENTICATION_MISCONFIGURED";
+/// Error code of a 503 when password hashing is at its bound: retry after `Retry-After`.
+pub const AUTHENTICATION_BUSY: &str = "AUTHENTICATION_BUSY";
+/// Error code of a 429 when a login or client is throttled: retry after `Retry-After`.
+pub const TOO_MANY_ATTEMPTS: &str = "TOO_MANY_ATTEMPTS";
 
 /// Why a strategy rejected a request. 401 unless the strategy chose another 4xx.
 ///
@@ -46,6 +50,8 @@ pub struct AuthError {
     challenge: Option<Challenge>,
     stop_chain: bool,
     missing: bool,
+    /// Seconds for `Retry-After` (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl AuthError {
@@ -58,6 +64,7 @@ impl AuthError {
             challenge: None,
             stop_chain: false,
             missing: false,
+            retry_after: None,
         }
     }
 
@@ -78,6 +85,39 @@ impl AuthError {
             stop_chain: true,
             ..AuthError::unauthorized("Internal Server Error")
         }
+    }
+
+    /// A 503 with `Retry-After`: the server cannot check credentials now (it is at its bound
+    /// of concurrent password hashing). Final; code [`AUTHENTICATION_BUSY`].
+    pub fn unavailable(retry_after: std::time::Duration) -> Self {
+        AuthError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            stop_chain: true,
+            retry_after: Some(retry_after.as_secs().max(1)),
+            ..AuthError::unauthorized("The server is busy checking credentials; retry later.")
+        }
+        .with_code(AUTHENTICATION_BUSY)
+    }
+
+    /// A 429 with `Retry-After`: too many failed attempts. Final; code [`TOO_MANY_ATTEMPTS`].
+    pub fn too_many_attempts(retry_after: std::time::Duration) -> Self {
+        AuthError::unauthorized("Too many failed attempts; retry later.")
+            .with_status(StatusCode::TOO_MANY_REQUESTS)
+            .with_code(TOO_MANY_ATTEMPTS)
+            .with_retry_after(retry_after)
+            .stop_chain()
+    }
+
+    /// Asks the client to wait this long before retrying (`Retry-After`, whole seconds, at
+    /// least one).
+    pub fn with_retry_after(mut self, after: std::time::Duration) -> Self {
+        self.retry_after = Some(after.as_secs_f64().ceil().max(1.0) as u64);
+        self
+    }
+
+    /// The `Retry-After` seconds, if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// A 403: the user is known but may not do this (e.g. a missing scope).
@@ -329,6 +369,8 @@ impl AuthFailure {
     /// `WWW-Authenticate` line per challenge; for a redirect, the status and `Location`.
     pub fn default_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status());
+        // LoopBack's error handler sends it: a JSON error body is never sniffed as HTML.
+        response.insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
         if let Some(redirect) = self.redirect_target() {
             return match HeaderValue::from_str(redirect.location()) {
                 Ok(location) => {
@@ -346,7 +388,18 @@ impl AuthFailure {
             };
         }
         self.apply_challenges(&mut response);
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
         response.json(self.body())
+    }
+
+    /// The `Retry-After` seconds of a 429 or 503, if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        match &*self.kind {
+            FailureKind::Rejected(e) => e.retry_after(),
+            _ => None,
+        }
     }
 
     /// Adds the `WWW-Authenticate` lines to a response being built (for custom responders).

@@ -85,8 +85,8 @@ pub use authn_macros::{authenticate, strategy};
 pub use chain::Authentication;
 pub use challenge::Challenge;
 pub use error::{
-    AUTHENTICATION_MISCONFIGURED, AUTHENTICATION_STRATEGY_NOT_FOUND, AuthError, AuthFailure, ErrorBody, ErrorDetails,
-    ErrorResponder, Redirect, USER_PROFILE_INVALID, USER_PROFILE_NOT_FOUND,
+    AUTHENTICATION_BUSY, AUTHENTICATION_MISCONFIGURED, AUTHENTICATION_STRATEGY_NOT_FOUND, AuthError, AuthFailure,
+    ErrorBody, ErrorDetails, ErrorResponder, Redirect, TOO_MANY_ATTEMPTS, USER_PROFILE_INVALID, USER_PROFILE_NOT_FOUND,
 };
 pub use extract::{CurrentUser, FromProfile};
 pub use group::{Group, GroupMiddleware};

@@ -10,10 +10,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 mod identity;
+mod limit;
 
 pub use identity::{ExternalIdentity, MemoryIdentities, UserIdentityService};
+pub use limit::HashingLimit;
 
-use crate::blocking;
 use crate::storage::{StoreError, internal};
 use crate::{AuthError, UserProfile};
 
@@ -71,12 +72,31 @@ pub trait UserStore: Send + Sync + 'static {
 }
 
 /// Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), run off the
-/// async executor.
+/// async executor, at most a [`HashingLimit`] at a time (by default one per core, shared by the
+/// process; beyond its queue a caller gets a 503 with `Retry-After`).
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     /// A hash of nothing, verified when the email is unknown so that both cases cost the same.
     dummy: Arc<String>,
+    limit: Arc<HashingLimit>,
+    counts: Arc<HashCounts>,
+}
+
+#[derive(Debug, Default)]
+struct HashCounts {
+    hashed: std::sync::atomic::AtomicU64,
+    verified: std::sync::atomic::AtomicU64,
+}
+
+/// How much argon2 work a [`PasswordHasher`] (and its clones) did: for metrics, and for the tests
+/// that prove an unknown user costs the same work as a wrong password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingStats {
+    /// Passwords hashed.
+    pub hashed: u64,
+    /// Passwords verified (against a real or the dummy hash).
+    pub verified: u64,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -102,7 +122,24 @@ impl PasswordHasher {
             .hash_password_with_salt(b"authn dummy password", b"authn-dummy-salt")
             .map(|h| h.to_string())
             .unwrap_or_default();
-        PasswordHasher { params, dummy: Arc::new(dummy) }
+        PasswordHasher { params, dummy: Arc::new(dummy), limit: HashingLimit::shared(), counts: Arc::default() }
+    }
+
+    /// Another bound on concurrent hashing than the process-wide one.
+    pub fn with_limit(mut self, limit: HashingLimit) -> Self {
+        self.limit = Arc::new(limit);
+        self
+    }
+
+    /// The bound this hasher runs under.
+    pub fn limit(&self) -> &HashingLimit {
+        &self.limit
+    }
+
+    /// The argon2 work done so far by this hasher and its clones.
+    pub fn stats(&self) -> HashingStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        HashingStats { hashed: self.counts.hashed.load(Relaxed), verified: self.counts.verified.load(Relaxed) }
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -113,9 +150,13 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &str) -> Result<String, AuthError> {
         let argon2 = self.argon2();
         let password = password.to_owned();
-        blocking::run(move || argon2.hash_password(password.as_bytes()).map(|h| h.to_string()))
-            .await
-            .map_err(internal)?
+        let counts = Arc::clone(&self.counts);
+        self.limit
+            .run(move || {
+                counts.hashed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                argon2.hash_password(password.as_bytes()).map(|h| h.to_string())
+            })
+            .await?
             .map_err(|e| {
                 tracing::error!(error = %e, "password hashing failed");
                 AuthError::internal()
@@ -129,9 +170,14 @@ impl PasswordHasher {
         let password = password.to_owned();
         let known = hash.is_some();
         let hash = hash.map_or_else(|| (*self.dummy).clone(), str::to_owned);
-        let matches = blocking::run(move || argon2.verify_password(password.as_bytes(), hash.as_str()).is_ok())
-            .await
-            .map_err(internal)?;
+        let counts = Arc::clone(&self.counts);
+        let matches = self
+            .limit
+            .run(move || {
+                counts.verified.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                argon2.verify_password(password.as_bytes(), hash.as_str()).is_ok()
+            })
+            .await?;
         Ok(known && matches)
     }
 }
