@@ -70,7 +70,7 @@ mod profile;
 mod registry;
 mod route;
 pub mod scope;
-#[cfg(any(feature = "jwt", feature = "api-key"))]
+#[cfg(any(feature = "jwt", feature = "api-key", feature = "users"))]
 mod secret;
 #[cfg(any(feature = "users", feature = "api-key"))]
 mod storage;

@@ -8,6 +8,7 @@ use actix_web::dev::Service;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use authn::Authentication;
 use authn::jwt::{Algorithm, DefaultUserService, JwtConfig, JwtKey, SqliteStore};
+use authn::users::LoginThrottle;
 use clap::Parser;
 use todo_jwt::db::Database;
 use todo_jwt::{AppState, configure, configure_with_baseline, secret};
@@ -66,9 +67,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .issuer("todo-jwt")
         .audience("todo-jwt")
         .realm("todo-jwt")
-        .store(Arc::new(store))
+        .store(Arc::new(store.clone()))
         .build()?;
-    let users = DefaultUserService::new(Arc::new(db.clone()));
+    // Failed logins are counted in the same file, so every process serving it shares them.
+    let users = DefaultUserService::new(Arc::new(db.clone())).with_throttle(LoginThrottle::new(Arc::new(store)));
     let state = web::Data::new(AppState::new(db, config.clone(), users)?);
 
     authn::validate()?;

@@ -32,17 +32,24 @@ pub(crate) async fn signup(state: web::Data<AppState>, body: web::Json<Value>) -
     Ok(HttpResponse::Ok().json(user))
 }
 
-async fn verified(state: &AppState, body: &Value) -> actix_web::Result<authn::UserProfile> {
+/// The user these credentials name. Failures count against the login and the client's address
+/// (the login throttle: 429 with `Retry-After` after repeated failures).
+async fn verified(state: &AppState, request: &HttpRequest, body: &Value) -> actix_web::Result<authn::UserProfile> {
     let (email, password, _) = validate::credentials(body, &[])?;
-    state.users.verify_credentials(&Credentials { email, password }).await.map_err(errors::auth)
+    let client = request.peer_addr().map(|address| address.ip());
+    state.users.verify_credentials_from(&Credentials { email, password }, client).await.map_err(errors::auth)
 }
 
 /// `{email, password}` → `{token}`.
 #[utoipa::path(tag = "users", request_body = crate::docs::Credentials, responses((status = 200, description = "An access token", body = crate::docs::Token), (status = 401, description = "Invalid email or password.")))]
 #[authenticate(skip)]
 #[post("/users/login")]
-pub(crate) async fn login(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
-    let profile = verified(&state, &body).await?;
+pub(crate) async fn login(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
+    let profile = verified(&state, &request, &body).await?;
     let issued = state.tokens.generate_token(&profile).map_err(errors::auth)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"token": issued.token})))
 }
@@ -53,9 +60,10 @@ pub(crate) async fn login(state: web::Data<AppState>, body: web::Json<Value>) ->
 #[post("/users/refresh-login")]
 pub(crate) async fn refresh_login(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: web::Json<Value>,
 ) -> actix_web::Result<HttpResponse> {
-    let profile = verified(&state, &body).await?;
+    let profile = verified(&state, &request, &body).await?;
     Ok(HttpResponse::Ok().json(state.refresh.issue(&profile).await.map_err(errors::auth)?))
 }
 

@@ -13,7 +13,7 @@ use todo_jwt::db::Database;
 use todo_jwt::{AppState, configure};
 
 fn cheap_hasher() -> PasswordHasher {
-    PasswordHasher::with_params(authn_argon2_params())
+    PasswordHasher::with_params(authn_argon2_params()).with_limit(authn::users::HashingLimit::new(64, 1024))
 }
 
 fn authn_argon2_params() -> argon2::Params {
@@ -151,6 +151,35 @@ async fn login_failures_say_one_thing() {
     let short =
         send(&app, TestRequest::post().uri("/users/login").set_json(json!({"email": "x@y.io", "password": "1"}))).await;
     assert_eq!(short.status, 422);
+}
+
+/// OWASP's login throttling, as a client sees it: five failures, then 429 with Retry-After for
+/// the account, also for its right password, the same for a login nobody has; and the argon2
+/// work of a login is one verification whether the account exists or not.
+#[actix_rt::test]
+async fn repeated_login_failures_are_throttled_the_same_for_unknown_accounts() {
+    let (config, state) = app_parts(Database::open_in_memory().unwrap(), SqliteStore::open_in_memory().unwrap());
+    let hasher = state.users.hasher().clone();
+    let app = init_service(App::new().configure(configure(config, state))).await;
+    signup_and_login(&app, "t@y.io").await;
+    let login = |email: &str, password: &str| {
+        TestRequest::post().uri("/users/login").set_json(json!({"email": email, "password": password}))
+    };
+    let verified = hasher.stats().verified;
+    for email in ["t@y.io", "ghost@y.io"] {
+        for _ in 0..5 {
+            assert_eq!(send(&app, login(email, "wrongpass")).await.status, 401);
+        }
+    }
+    assert_eq!(hasher.stats().verified - verified, 10, "one verification per attempt, known or unknown");
+    for (email, password) in [("t@y.io", "testuser2"), ("ghost@y.io", "testuser2")] {
+        let response = call_service(&app, login(email, password).to_request()).await;
+        assert_eq!(response.status(), 429, "{email}");
+        assert_eq!(response.headers().get("retry-after").unwrap(), "1");
+        let body: Value = serde_json::from_slice(&read_body(response).await).unwrap();
+        assert_eq!(body["error"]["code"], "TOO_MANY_ATTEMPTS");
+    }
+    assert_eq!(hasher.stats().verified - verified, 10, "throttled attempts do no argon2 work");
 }
 
 #[actix_rt::test]

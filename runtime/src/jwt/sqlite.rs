@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::store::{Consumed, RefreshRecord, StoreError, TokenHash, TokenStore};
 use crate::blocking;
+use crate::users::{Attempts, Backoff, ThrottleKey, ThrottleStore};
 
 /// The schema, one migration per version, applied in order and recorded in
 /// `authn_schema_version`, in one write transaction: several processes opening the same file at
@@ -39,7 +40,17 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE authn_denied;
      ALTER TABLE authn_denied_v2 RENAME TO authn_denied;
      CREATE INDEX authn_denied_until ON authn_denied (until);",
+    // 3: the login throttle's counters, by SHA-256 of their key.
+    "CREATE TABLE authn_throttle (
+         key BLOB PRIMARY KEY,
+         failures INTEGER NOT NULL,
+         last_failure_ms INTEGER NOT NULL,
+         blocked_until_ms INTEGER NOT NULL
+     );",
 ];
+
+/// Throttle counters idle this long (and not blocking) go with `purge_expired`.
+const THROTTLE_IDLE_MS: i64 = 24 * 3600 * 1000;
 
 fn migrate(connection: &mut Connection) -> Result<(), rusqlite::Error> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -256,6 +267,11 @@ impl TokenStore for SqliteStore {
                     let mut removed = tx.execute("DELETE FROM authn_denied WHERE until <= ?1", params![now])?;
                     removed += tx.execute("DELETE FROM authn_refresh WHERE expires_at <= ?1", params![now])?;
                     removed += tx.execute("DELETE FROM authn_revoked_family WHERE until <= ?1", params![now])?;
+                    let now_ms = now.saturating_mul(1000);
+                    removed += tx.execute(
+                        "DELETE FROM authn_throttle WHERE blocked_until_ms <= ?1 AND last_failure_ms < ?2",
+                        params![now_ms, now_ms - THROTTLE_IDLE_MS],
+                    )?;
                     tx.commit()?;
                     Ok(removed)
                 })
@@ -264,6 +280,59 @@ impl TokenStore for SqliteStore {
             Ok(removed)
         })
     }
+}
+
+/// The login throttle's counters in the same file: instances sharing the file share them.
+impl ThrottleStore for SqliteStore {
+    fn attempts<'a>(&'a self, key: &'a ThrottleKey) -> BoxFuture<'a, Result<Option<Attempts>, StoreError>> {
+        let key = *key;
+        Box::pin(self.with(move |c| read_attempts(c, &key)))
+    }
+
+    fn record_failure<'a>(
+        &'a self,
+        key: &'a ThrottleKey,
+        now_ms: u64,
+        policy: &'a Backoff,
+    ) -> BoxFuture<'a, Result<Attempts, StoreError>> {
+        let (key, policy) = (*key, *policy);
+        Box::pin(self.with(move |c| {
+            // IMMEDIATE: two instances recording at once both count.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let next = Attempts::after_failure(read_attempts(&tx, &key)?, now_ms, &policy);
+            tx.execute(
+                "INSERT OR REPLACE INTO authn_throttle (key, failures, last_failure_ms, blocked_until_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![key.as_slice(), next.failures, next.last_failure_ms as i64, next.blocked_until_ms as i64],
+            )?;
+            tx.commit()?;
+            Ok(next)
+        }))
+    }
+
+    fn clear<'a>(&'a self, key: &'a ThrottleKey) -> BoxFuture<'a, Result<(), StoreError>> {
+        let key = *key;
+        Box::pin(
+            self.with(move |c| {
+                c.execute("DELETE FROM authn_throttle WHERE key = ?1", params![key.as_slice()]).map(drop)
+            }),
+        )
+    }
+}
+
+fn read_attempts(c: &Connection, key: &ThrottleKey) -> Result<Option<Attempts>, rusqlite::Error> {
+    c.query_row(
+        "SELECT failures, last_failure_ms, blocked_until_ms FROM authn_throttle WHERE key = ?1",
+        params![key.as_slice()],
+        |r| {
+            Ok(Attempts {
+                failures: r.get(0)?,
+                last_failure_ms: r.get::<_, i64>(1)?.max(0) as u64,
+                blocked_until_ms: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        },
+    )
+    .optional()
 }
 
 fn revoke_family(c: &Connection, family: &str) -> Result<(), rusqlite::Error> {

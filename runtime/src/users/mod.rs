@@ -11,9 +11,11 @@ use serde_json::{Map, Value};
 
 mod identity;
 mod limit;
+mod throttle;
 
 pub use identity::{ExternalIdentity, MemoryIdentities, UserIdentityService};
 pub use limit::HashingLimit;
+pub use throttle::{Attempts, Backoff, LoginThrottle, MemoryThrottle, ThrottleKey, ThrottleStore};
 
 use crate::storage::{StoreError, internal};
 use crate::{AuthError, UserProfile};
@@ -185,23 +187,49 @@ impl PasswordHasher {
 /// LoopBack's `UserService`.
 pub trait UserService: Send + Sync + 'static {
     /// The profile of the user these credentials belong to; every failure is 401
-    /// [`INVALID_CREDENTIALS`].
+    /// [`INVALID_CREDENTIALS`] (or 429 once throttled, 503 when hashing is at its bound).
     fn verify_credentials<'a>(&'a self, credentials: &'a Credentials) -> BoxFuture<'a, Result<UserProfile, AuthError>>;
+
+    /// The same for a request from `client` (its socket address), so that failures also count
+    /// against the address ([`LoginThrottle`]). Login routes and `"basic"` call this one; the
+    /// default ignores the address.
+    fn verify_credentials_from<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        client: Option<std::net::IpAddr>,
+    ) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
+        let _ = client;
+        self.verify_credentials(credentials)
+    }
     /// The current profile of a user (refresh goes through here, so claims stay current).
     fn find_profile<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<UserProfile, AuthError>>;
 }
 
-/// The [`UserService`] over a [`UserStore`].
+/// The [`UserService`] over a [`UserStore`], with a [`LoginThrottle`] (in memory unless given
+/// another, e.g. one over `authn::jwt::SqliteStore` that several instances share).
 #[derive(Clone)]
 pub struct DefaultUserService {
     store: Arc<dyn UserStore>,
     hasher: PasswordHasher,
+    throttle: Option<LoginThrottle>,
 }
 
 impl DefaultUserService {
-    /// Over `store`, with OWASP's argon2id parameters.
+    /// Over `store`, with OWASP's argon2id parameters and an in-memory login throttle.
     pub fn new(store: Arc<dyn UserStore>) -> Self {
-        DefaultUserService { store, hasher: PasswordHasher::default() }
+        DefaultUserService { store, hasher: PasswordHasher::default(), throttle: Some(LoginThrottle::in_memory()) }
+    }
+
+    /// Another login throttle.
+    pub fn with_throttle(mut self, throttle: LoginThrottle) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    /// No login throttle (e.g. when a gateway in front already throttles).
+    pub fn without_throttle(mut self) -> Self {
+        self.throttle = None;
+        self
     }
 
     /// With another hasher (cheaper parameters in tests).
@@ -218,13 +246,36 @@ impl DefaultUserService {
 
 impl UserService for DefaultUserService {
     fn verify_credentials<'a>(&'a self, credentials: &'a Credentials) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
+        self.verify_credentials_from(credentials, None)
+    }
+
+    fn verify_credentials_from<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        client: Option<std::net::IpAddr>,
+    ) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
         Box::pin(async move {
-            let user = self.store.find_by_email(&credentials.email).await.map_err(internal)?;
+            let login = credentials.email.as_str();
+            if let Some(throttle) = &self.throttle {
+                // Before any lookup or hashing: the same answer whether the login exists.
+                throttle.check(login, client).await?;
+            }
+            let user = self.store.find_by_email(login).await.map_err(internal)?;
             // Verify against a real or a dummy hash: the same work either way.
             let ok = self.hasher.verify(&credentials.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
             match user {
-                Some(user) if ok => Ok(user.profile()),
-                _ => Err(AuthError::unauthorized(INVALID_CREDENTIALS)),
+                Some(user) if ok => {
+                    if let Some(throttle) = &self.throttle {
+                        throttle.succeeded(login).await?;
+                    }
+                    Ok(user.profile())
+                }
+                _ => {
+                    if let Some(throttle) = &self.throttle {
+                        throttle.failed(login, client).await?;
+                    }
+                    Err(AuthError::unauthorized(INVALID_CREDENTIALS))
+                }
             }
         })
     }
