@@ -218,3 +218,34 @@ async fn no_claim_can_shadow_the_authenticated_identity() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.json(), json!({"id": USER_ID, "email": null, "logged_as": USER_ID}));
 }
+
+/// Issue: a logout with a made-up refresh token still denied the access token, one denylist
+/// row per call (refresh, then log out with garbage, forever) without any password work. Now
+/// nothing is written unless the refresh token is the caller's.
+#[actix_rt::test]
+async fn a_logout_with_a_bogus_refresh_token_writes_nothing() {
+    let app = app!();
+    let pair = send(&app, TestRequest::post().uri("/users/refresh-login").set_json(credentials())).await.json();
+    let bearer = format!("Bearer {}", pair["accessToken"].as_str().unwrap());
+    let logout = |refresh: serde_json::Value| {
+        TestRequest::post()
+            .uri("/users/logout")
+            .insert_header(("authorization", bearer.clone()))
+            .set_json(json!({"refreshToken": refresh}))
+    };
+    assert_eq!(send(&app, logout(json!("made-up"))).await.status, 401);
+    let me = send(&app, get("/whoAmI").insert_header(("authorization", bearer.clone()))).await;
+    assert_eq!(me.status, 200, "the access token was not denied: {}", me.body);
+    // Another user's refresh token is refused as well: nothing of theirs or ours is revoked.
+    let mut other = jwt::claims();
+    other["sub"] = json!("someone-else");
+    other["jti"] = json!("other-1");
+    let other_bearer = format!("Bearer {}", jwt::sign_hs256(&other));
+    let stolen = TestRequest::post()
+        .uri("/users/logout")
+        .insert_header(("authorization", other_bearer.clone()))
+        .set_json(json!({"refreshToken": pair["refreshToken"]}));
+    assert_eq!(send(&app, stolen).await.status, 401);
+    let still = send(&app, get("/whoAmI").insert_header(("authorization", other_bearer))).await;
+    assert_eq!(still.status, 200);
+}

@@ -70,8 +70,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .store(Arc::new(store.clone()))
         .build()?;
     // Failed logins are counted in the same file, so every process serving it shares them.
-    let users = DefaultUserService::new(Arc::new(db.clone())).with_throttle(LoginThrottle::new(Arc::new(store)));
+    let users =
+        DefaultUserService::new(Arc::new(db.clone())).with_throttle(LoginThrottle::new(Arc::new(store.clone())));
     let state = web::Data::new(AppState::new(db, config.clone(), users)?);
+
+    // Expired denials, refresh tokens and idle throttle counters go every ten minutes (and
+    // once now), so the file does not grow with every logout.
+    let purging = store.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            match authn::jwt::TokenStore::purge_expired(&purging, now).await {
+                Ok(removed) => tracing::debug!(removed, "purged expired token records"),
+                Err(error) => tracing::warn!(%error, "purging expired token records failed"),
+            }
+        }
+    });
 
     authn::validate()?;
     for route in authn::routes() {

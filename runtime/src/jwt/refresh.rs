@@ -111,17 +111,33 @@ impl RefreshTokenService {
     }
 
     /// Ends a session: the refresh token's family and, when given, the access token.
+    ///
+    /// Nothing is written unless the refresh token is one this service issued to the access
+    /// token's user: a logout with a made-up refresh token is refused before it adds a denial
+    /// (each would otherwise grow the denylist without any password work).
     pub async fn logout(&self, refresh_token: Option<&str>, access_token: Option<&str>) -> Result<(), AuthError> {
+        let config = self.tokens.config();
+        let caller = match access_token {
+            Some(token) => Some(self.tokens.verify_token(token).await?.profile.id),
+            None => None,
+        };
+        let family = match refresh_token.filter(|t| !t.is_empty()) {
+            Some(token) => match self.store.consume_refresh(hash_token(token), now()).await.map_err(internal)? {
+                Consumed::Fresh(record) | Consumed::Replayed(record) => {
+                    if caller.as_ref().is_some_and(|id| *id != record.user_id) {
+                        return Err(rejected(config, INVALID));
+                    }
+                    Some(record.family)
+                }
+                Consumed::Invalid => return Err(rejected(config, INVALID)),
+            },
+            None => None,
+        };
         if let Some(token) = access_token {
             self.tokens.revoke_token(token).await?;
         }
-        if let Some(token) = refresh_token.filter(|t| !t.is_empty()) {
-            match self.store.consume_refresh(hash_token(token), now()).await.map_err(internal)? {
-                Consumed::Fresh(record) | Consumed::Replayed(record) => {
-                    self.store.revoke_family(&record.family).await.map_err(internal)?;
-                }
-                Consumed::Invalid => return Err(rejected(self.tokens.config(), INVALID)),
-            }
+        if let Some(family) = family {
+            self.store.revoke_family(&family).await.map_err(internal)?;
         }
         Ok(())
     }
