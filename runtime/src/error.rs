@@ -562,6 +562,19 @@ mod tests {
     }
 
     #[test]
+    fn every_error_response_says_nosniff_and_throttles_say_when_to_retry() {
+        let throttled =
+            AuthFailure::rejected(AuthError::too_many_attempts(std::time::Duration::from_millis(1500)), vec![]);
+        let response = throttled.default_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        let plain = AuthFailure::rejected(AuthError::unauthorized("no"), vec![]).default_response();
+        assert_eq!(plain.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        assert!(plain.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    #[test]
     fn an_unsendable_redirect_location_fails_closed() {
         let response = AuthFailure::redirect(Redirect::to("/a\nb")).default_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);

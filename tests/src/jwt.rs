@@ -91,10 +91,9 @@ async fn login(services: web::Data<Services>, credentials: web::Json<Credentials
 async fn refresh_login(
     services: web::Data<Services>,
     credentials: web::Json<Credentials>,
-) -> actix_web::Result<HttpResponse> {
+) -> actix_web::Result<authn::jwt::TokenPair> {
     let profile = services.users.verify_credentials(&credentials).await?;
-    let pair = services.refresh.issue(&profile).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok(services.refresh.issue(&profile).await?)
 }
 
 /// The body of `/refresh` and `/users/logout`.
@@ -110,9 +109,8 @@ pub struct RefreshGrant {
 async fn refresh_tokens(
     services: web::Data<Services>,
     grant: web::Json<RefreshGrant>,
-) -> actix_web::Result<HttpResponse> {
-    let pair = services.refresh.refresh(&grant.refresh_token).await?;
-    Ok(HttpResponse::Ok().json(pair))
+) -> actix_web::Result<authn::jwt::TokenPair> {
+    Ok(services.refresh.refresh(&grant.refresh_token).await?)
 }
 
 #[authenticate("jwt")]

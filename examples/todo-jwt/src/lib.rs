@@ -106,6 +106,8 @@ fn mount(
         cfg.service(
             web::scope("")
                 .wrap(actix_web::middleware::from_fn(limit_headers))
+                // LoopBack sends it with every error: no JSON body is ever sniffed as HTML.
+                .wrap(actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
                 .service(ping)
                 .service(utoipa_swagger_ui::SwaggerUi::new("/explorer/{_:.*}").url("/openapi.json", docs_openapi()))
                 .service(users::signup)

@@ -51,7 +51,7 @@ pub(crate) async fn login(
 ) -> actix_web::Result<HttpResponse> {
     let profile = verified(&state, &request, &body).await?;
     let issued = state.tokens.generate_token(&profile).map_err(errors::auth)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"token": issued.token})))
+    Ok(authn::jwt::token_response(&serde_json::json!({"token": issued.token})))
 }
 
 /// `{email, password}` → `{accessToken, refreshToken, expiresIn}`.
@@ -64,7 +64,7 @@ pub(crate) async fn refresh_login(
     body: web::Json<Value>,
 ) -> actix_web::Result<HttpResponse> {
     let profile = verified(&state, &request, &body).await?;
-    Ok(HttpResponse::Ok().json(state.refresh.issue(&profile).await.map_err(errors::auth)?))
+    Ok(authn::jwt::token_response(&state.refresh.issue(&profile).await.map_err(errors::auth)?))
 }
 
 /// `{refreshToken}` → a new pair; the old refresh token stops working.
@@ -73,7 +73,7 @@ pub(crate) async fn refresh_login(
 #[post("/refresh")]
 pub(crate) async fn refresh(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
     let token = validate::refresh_token(&body)?;
-    Ok(HttpResponse::Ok().json(state.refresh.refresh(&token).await.map_err(errors::auth)?))
+    Ok(authn::jwt::token_response(&state.refresh.refresh(&token).await.map_err(errors::auth)?))
 }
 
 /// Ends the session: the bearer token and the refresh token's family are revoked.

@@ -182,6 +182,45 @@ async fn repeated_login_failures_are_throttled_the_same_for_unknown_accounts() {
     assert_eq!(hasher.stats().verified - verified, 10, "throttled attempts do no argon2 work");
 }
 
+/// Every error carries `X-Content-Type-Options: nosniff` (LoopBack's error handler sends it), and
+/// every response with tokens `Cache-Control: no-store` (RFC 6749 §5.1).
+#[actix_rt::test]
+async fn error_and_token_responses_carry_their_headers() {
+    let app = app!();
+    let (token, _) = signup_and_login(&app, "h@y.io").await;
+    let credentials = json!({"email": "h@y.io", "password": "testuser2"});
+    let big = "x".repeat(20 * 1024);
+    let errors = [
+        TestRequest::get().uri("/todos"),
+        TestRequest::get().uri("/todos/999").insert_header(bearer(&token)),
+        TestRequest::post()
+            .uri("/todos")
+            .insert_header(bearer(&token))
+            .insert_header(("content-type", "application/json"))
+            .set_payload("{"),
+        TestRequest::post().uri("/todos").insert_header(bearer(&token)).set_json(json!({})),
+        TestRequest::get().uri("/ping").insert_header(("x-big", big)),
+        TestRequest::get().uri("/no/such/path"),
+        TestRequest::post().uri("/users/login").set_json(json!({"email": "h@y.io", "password": "wrongpass"})),
+    ];
+    for request in errors {
+        let response = call_service(&app, request.to_request()).await;
+        assert!(response.status().is_client_error(), "{}", response.status());
+        assert_eq!(response.headers().get("x-content-type-options").unwrap(), "nosniff", "{}", response.status());
+    }
+    let pair = send(&app, TestRequest::post().uri("/users/refresh-login").set_json(&credentials)).await.json();
+    for request in [
+        TestRequest::post().uri("/users/login").set_json(&credentials),
+        TestRequest::post().uri("/users/refresh-login").set_json(&credentials),
+        TestRequest::post().uri("/refresh").set_json(json!({"refreshToken": pair["refreshToken"]})),
+    ] {
+        let response = call_service(&app, request.to_request()).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+        assert_eq!(response.headers().get("pragma").unwrap(), "no-cache");
+    }
+}
+
 #[actix_rt::test]
 async fn who_am_i_is_the_user_id_as_text() {
     let app = app!();

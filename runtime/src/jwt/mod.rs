@@ -33,7 +33,7 @@ mod token;
 pub use bearer::TokenSource;
 pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
 pub use jsonwebtoken::Algorithm;
-pub use refresh::{RefreshTokenService, TokenPair};
+pub use refresh::{RefreshTokenService, TokenPair, token_response};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::{Consumed, MemoryStore, RefreshRecord, StoreError, TokenHash, TokenStore, hash_token};

@@ -28,6 +28,38 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
+/// Answered as JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1): no
+/// cache keeps a response that carries tokens.
+///
+/// ```
+/// use actix_web::{test::TestRequest, Responder};
+/// let pair = authn::jwt::TokenPair { access_token: "a".into(), refresh_token: "r".into(), expires_in: 60 };
+/// let response = pair.respond_to(&TestRequest::default().to_http_request());
+/// assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+/// ```
+impl actix_web::Responder for TokenPair {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _req: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+        token_response(&self)
+    }
+}
+
+/// A JSON response that carries tokens: `Cache-Control: no-store` and `Pragma: no-cache`
+/// (RFC 6749 §5.1), for login routes that answer their own body.
+///
+/// ```
+/// let response = authn::jwt::token_response(&serde_json::json!({"token": "a.b.c"}));
+/// assert_eq!(response.headers().get("pragma").unwrap(), "no-cache");
+/// ```
+pub fn token_response(body: &impl Serialize) -> actix_web::HttpResponse {
+    use actix_web::http::header::{CACHE_CONTROL, HeaderValue, PRAGMA};
+    actix_web::HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((PRAGMA, HeaderValue::from_static("no-cache")))
+        .json(body)
+}
+
 /// Issues, rotates and revokes refresh tokens.
 ///
 /// Each login starts a *family*. A refresh consumes its token and returns a new pair in the same
