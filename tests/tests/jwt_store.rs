@@ -234,3 +234,18 @@ async fn a_revoked_token_stays_revoked_through_a_purge_within_the_leeway() {
     // One second later the token itself is expired: the denial may go.
     assert_eq!(store.purge_expired(issued.expires_at + 31).await.unwrap(), 1);
 }
+
+/// Issue: the file holding token hashes (and the throttle's counters) was created world-readable.
+#[cfg(unix)]
+#[actix_rt::test]
+async fn the_store_file_and_its_wal_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.deny("j", now() + 60).await.unwrap();
+    for file in [path.clone(), dir.path().join("private.db-wal"), dir.path().join("private.db-shm")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+}

@@ -71,6 +71,15 @@ fn db_error(error: rusqlite::Error) -> ApiError {
 impl Database {
     /// Opens (creating and migrating) the file at `path`.
     pub fn open(path: &Path) -> Result<Self, rusqlite::Error> {
+        // Password hashes live here: readable by the server's user only (SQLite gives the WAL
+        // and shared-memory files the same mode).
+        match crate::secret::create_private(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                let code = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN);
+                return Err(rusqlite::Error::SqliteFailure(code, Some(format!("creating {}: {e}", path.display()))));
+            }
+            _ => {}
+        }
         let connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;

@@ -44,12 +44,18 @@ pub fn load(data_dir: &Path, env: Option<String>) -> Result<(Vec<u8>, Origin), S
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let mut file = create_private(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(contents).and_then(|()| file.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Creates `path`, which must not exist, readable and writable by its owner only (mode 0600 on
+/// Unix): the secret, and the database that holds password hashes.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(contents).and_then(|()| file.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    options.open(path)
 }
 
 #[cfg(test)]

@@ -417,6 +417,13 @@ async fn data_survives_a_restart() {
         assert_eq!(created.status, 200);
         token
     };
+    // The file holds password hashes: its owner's only (its WAL went with the last connection).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let (config, state) = app_parts(Database::open(&path).unwrap(), SqliteStore::open(&path).unwrap());
     let app = init_service(App::new().configure(configure(config, state))).await;
     // The token (same key) and the data both survive.

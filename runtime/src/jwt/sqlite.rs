@@ -98,13 +98,29 @@ impl DenyMirror {
     }
 }
 
+/// Creates `path` empty with mode 0600 unless it exists: it will hold token hashes and the
+/// throttle's counters, which are nobody else's business.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 fn db(error: rusqlite::Error) -> StoreError {
     StoreError(error.to_string())
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed, readable by its owner only: mode 0600 on Unix) the database at
+    /// `path`. SQLite gives its WAL and shared-memory files the same mode.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        create_private(path.as_ref()).map_err(|e| StoreError(format!("creating {}: {e}", path.as_ref().display())))?;
         let connection = Connection::open(path).map_err(db)?;
         connection.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         connection.pragma_update(None, "synchronous", "FULL").map_err(db)?;
