@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use authn::{AuthError, CurrentUser, Group, Outcome, Redirect, StrategyOptions, authenticate, strategy};
 // Linking rule: the registration of "signed" lives in another crate; naming the crate keeps it.
 use example_strategies as _;
-pub use example_strategies::SigningKeys;
+pub use example_strategies::{SignedBody, SigningKeys};
 use serde::Deserialize;
 
 /// Browsers (`Accept: text/html`) without credentials go to the login page, with the page they
@@ -73,11 +73,12 @@ pub struct Event {
 }
 
 /// Webhooks allow one minute of clock skew, not five; the body is read only after the
-/// signature checked out.
+/// signature checked out, and only if it is the body the signature covers.
 #[authenticate("signed", max_skew = 60)]
 #[post("/webhooks")]
-async fn webhook(event: web::Json<Event>, user: CurrentUser) -> HttpResponse {
-    HttpResponse::Accepted().json(serde_json::json!({"received": event.kind, "from": user.id}))
+async fn webhook(body: SignedBody, user: CurrentUser) -> actix_web::Result<HttpResponse> {
+    let event: Event = body.json()?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"received": event.kind, "from": user.id})))
 }
 
 /// In the protected `/admin` group without an attribute of its own: still protected.

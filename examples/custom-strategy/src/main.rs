@@ -1,6 +1,7 @@
 //! `cargo run -p custom-strategy-example` serves the example on port 8080;
 //! `cargo run -p custom-strategy-example -- sign GET /whoAmI` prints the headers of a signed
-//! request for the demo client, ready for curl.
+//! request for the demo client, ready for curl; `sign POST /webhooks '{"kind":"paid"}'` signs a
+//! body too.
 
 use actix_web::{App, HttpServer, web};
 use custom_strategy_example::{SigningKeys, configure};
@@ -13,12 +14,21 @@ const DEMO_SECRET: &str = "demo-secret-change-me";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = std::env::var("CLIENT_SECRET").unwrap_or_else(|_| DEMO_SECRET.to_owned());
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [command, method, path] = args.as_slice()
+    if let [command, method, path, body @ ..] = args.as_slice()
         && command == "sign"
+        && body.len() <= 1
     {
+        let body = body.first().map_or("", String::as_str);
         let timestamp = example_strategies::now();
-        let signature = example_strategies::sign(secret.as_bytes(), method, path, timestamp);
-        println!("-H 'x-client-id: demo' -H 'x-timestamp: {timestamp}' -H 'x-signature: {signature}'");
+        let digest = example_strategies::content_digest(body.as_bytes());
+        let signature = example_strategies::sign(secret.as_bytes(), method, path, timestamp, &digest);
+        print!(
+            "-H 'x-client-id: demo' -H 'x-timestamp: {timestamp}' -H 'content-digest: {digest}' -H 'x-signature: {signature}'"
+        );
+        if !body.is_empty() {
+            print!(" -H 'content-type: application/json' --data-raw '{body}'");
+        }
+        println!();
         return Ok(());
     }
 

@@ -5,7 +5,7 @@ use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, web};
 use authn::UserProfile;
 use custom_strategy_example::{SigningKeys, configure};
-use example_strategies::{now, sign};
+use example_strategies::{content_digest, now, sign};
 
 const SECRET: &[u8] = b"test-secret";
 
@@ -24,16 +24,26 @@ async fn call(request: actix_http::Request) -> (u16, Vec<String>, Option<String>
     (status, challenges, location, String::from_utf8(read_body(response).await.to_vec()).unwrap())
 }
 
+/// A request signed by the billing client, without a body.
 fn signed(method: &str, path: &str, timestamp: u64) -> TestRequest {
+    signed_with_body(method, path, timestamp, b"")
+}
+
+/// A request signed by the billing client, with `body` (sent as JSON) and its digest.
+fn signed_with_body(method: &str, path: &str, timestamp: u64, body: &'static [u8]) -> TestRequest {
     let request = match method {
         "POST" => TestRequest::post(),
         _ => TestRequest::get(),
     };
+    let digest = content_digest(body);
     request
         .uri(path)
         .insert_header(("x-client-id", "billing"))
         .insert_header(("x-timestamp", timestamp.to_string()))
-        .insert_header(("x-signature", sign(SECRET, method, path, timestamp)))
+        .insert_header(("x-signature", sign(SECRET, method, path, timestamp, &digest)))
+        .insert_header(("content-digest", digest))
+        .insert_header(("content-type", "application/json"))
+        .set_payload(body)
 }
 
 #[actix_rt::test]
@@ -80,13 +90,43 @@ async fn bad_signatures_are_refused_and_end_the_chain() {
 async fn the_route_option_bounds_the_clock_skew() {
     let two_minutes_ago = now() - 120;
     assert_eq!(call(signed("GET", "/whoAmI", two_minutes_ago).to_request()).await.0, 200);
-    let webhook = signed("POST", "/webhooks", two_minutes_ago).set_json(serde_json::json!({"kind": "paid"}));
+    let webhook = signed_with_body("POST", "/webhooks", two_minutes_ago, br#"{"kind":"paid"}"#);
     let (status, _, _, body) = call(webhook.to_request()).await;
     assert_eq!(status, 401);
     assert!(body.contains("Request timestamp out of range."), "{body}");
-    let fresh = signed("POST", "/webhooks", now()).set_json(serde_json::json!({"kind": "paid"}));
+    let fresh = signed_with_body("POST", "/webhooks", now(), br#"{"kind":"paid"}"#);
     let (status, _, _, body) = call(fresh.to_request()).await;
     assert_eq!((status, body.as_str()), (202, r#"{"from":"billing","received":"paid"}"#));
+}
+
+/// Issue: the signature covered method, path and time but not the body, so a captured webhook
+/// could be replayed within the window with another body.
+#[actix_rt::test]
+async fn a_captured_request_cannot_be_replayed_with_another_body() {
+    let captured = || signed_with_body("POST", "/webhooks", now(), br#"{"kind":"paid"}"#);
+    // Same headers, another body.
+    let (status, _, _, body) = call(captured().set_payload(r#"{"kind":"refunded"}"#).to_request()).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("The body does not match its Content-Digest."), "{body}");
+    // Another body with its own digest: the signature no longer fits.
+    let forged = captured()
+        .insert_header(("content-digest", content_digest(br#"{"kind":"refunded"}"#)))
+        .set_payload(r#"{"kind":"refunded"}"#);
+    let (status, _, _, body) = call(forged.to_request()).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("Invalid signature."), "{body}");
+    // No digest at all.
+    let mut bare = TestRequest::post().uri("/webhooks").set_payload(r#"{"kind":"paid"}"#);
+    let timestamp = now();
+    bare = bare
+        .insert_header(("x-client-id", "billing"))
+        .insert_header(("x-timestamp", timestamp.to_string()))
+        .insert_header(("x-signature", sign(SECRET, "POST", "/webhooks", timestamp, "")));
+    let (status, _, _, body) = call(bare.to_request()).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("Missing Content-Digest."), "{body}");
+    // The untouched capture still works once (within its window).
+    assert_eq!(call(captured().to_request()).await.0, 202);
 }
 
 #[actix_rt::test]
