@@ -170,3 +170,15 @@ async fn allows_anonymous_requests_to_methods_with_no_decorator() {
     let answer = send(&app, get("/ping")).await;
     assert_eq!((answer.status, answer.body.as_str()), (200, "{\"running\":true}"));
 }
+
+/// Two `Authorization` headers, one of them right: refused (taking the first would pass).
+#[actix_rt::test]
+async fn a_repeated_authorization_header_is_refused() {
+    let app = app!();
+    let right = basic(b"joe888:joepa55w0rd");
+    let wrong = basic(b"joe888:nope");
+    for (first, second) in [(right.clone(), wrong.clone()), (wrong, right.clone()), (right.clone(), right)] {
+        let answer = send(&app, get("/whoAmI").append_header(first.clone()).append_header(second.clone())).await;
+        assert_eq!(answer.status, 401, "{first:?} then {second:?}: {}", answer.body);
+    }
+}

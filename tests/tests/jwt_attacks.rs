@@ -49,10 +49,8 @@ async fn alg_none_in_every_casing() {
     for alg in ["none", "None", "NONE", "nOnE"] {
         let token = raw_token(&json!({"alg": alg, "typ": "JWT"}), &claims(), b"");
         rejected(hs256_config(), &token, "invalid token").await;
-        // With a signature made with the right secret over the none-header: still refused.
-        let stripped = format!("{}.", token.trim_end_matches('.'));
-        assert_eq!(call(hs256_config(), &stripped).await.status, 401, "{alg}");
     }
+    // With a signature made with the real secret: headers_naming_another_algorithm_over_a_real_hmac.
 }
 
 #[actix_rt::test]
@@ -315,4 +313,42 @@ async fn replacing_the_jwk_set_keeps_keys_configured_locally() {
     assert_eq!(call(config.clone(), &local).await.status, 200, "the local key survives");
     let k1 = EncodingKey::from_rsa_pem(&key_file("rsa-private.pem")).unwrap();
     rejected(config, &sign(jsonwebtoken::Algorithm::RS256, &k1, &claims(), Some("k1")), "unknown key id").await;
+}
+
+/// A header naming another algorithm over a signature made with the real secret: the catalogue
+/// promised `alg: none` signed with the secret; here it is, with HS384 and HS512 headers too.
+#[actix_rt::test]
+async fn headers_naming_another_algorithm_over_a_real_hmac_are_refused() {
+    jwt::install_backend();
+    let key = EncodingKey::from_secret(&SECRET);
+    for (header_alg, signed_with) in [
+        ("none", jsonwebtoken::Algorithm::HS256),
+        ("None", jsonwebtoken::Algorithm::HS256),
+        ("HS384", jsonwebtoken::Algorithm::HS384),
+        ("HS512", jsonwebtoken::Algorithm::HS512),
+        ("HS384", jsonwebtoken::Algorithm::HS256),
+        ("HS512", jsonwebtoken::Algorithm::HS256),
+    ] {
+        let header = b64(json!({"alg": header_alg, "typ": "JWT"}).to_string().as_bytes());
+        let payload = b64(claims().to_string().as_bytes());
+        let message = format!("{header}.{payload}");
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, signed_with).unwrap();
+        let token = format!("{message}.{signature}");
+        let answer = call(hs256_config(), &token).await;
+        assert_eq!(answer.status, 401, "{header_alg} signed with {signed_with:?}: {}", answer.body);
+    }
+}
+
+/// Two `Authorization` headers: which one a proxy kept is anybody's guess, so neither counts
+/// (taking the first, valid one would let this pass).
+#[actix_rt::test]
+async fn a_repeated_authorization_header_is_refused() {
+    let valid = format!("Bearer {}", sign_hs256(&claims()));
+    let app = init_service(App::new().app_data(hs256_config()).service(me)).await;
+    for pair in [[valid.as_str(), "Bearer x.y.z"], ["Bearer x.y.z", valid.as_str()], [valid.as_str(), valid.as_str()]] {
+        let request =
+            get_req("/me").append_header(("authorization", pair[0])).append_header(("authorization", pair[1]));
+        let answer = send(&app, request).await;
+        assert_eq!(answer.status, 401, "{pair:?}: {}", answer.body);
+    }
 }
