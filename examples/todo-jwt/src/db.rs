@@ -291,3 +291,20 @@ impl UserStore for Database {
         Box::pin(async move { self.user_where("id", id.to_owned()).await.map_err(store_error) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The crash test kills the server with SIGKILL, which any `synchronous` setting survives:
+    /// the settings that make a write durable through a power cut are asserted here.
+    #[test]
+    fn files_are_opened_in_wal_mode_with_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("todo.db")).unwrap();
+        let connection = db.connection.lock().unwrap();
+        let mode: String = connection.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!((mode.as_str(), synchronous), ("wal", 2), "WAL and synchronous = FULL");
+    }
+}

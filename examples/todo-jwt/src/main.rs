@@ -126,8 +126,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }
-    tracing::info!("listening on http://{}:{}", args.host, args.port);
+    let server = server.bind((args.host.as_str(), args.port))?;
+    // The bound addresses, not the requested ones: with PORT=0 the system picks a free port.
+    for address in server.addrs() {
+        tracing::info!("listening on http://{address}");
+    }
     // actix stops gracefully on SIGINT and SIGTERM: in-flight requests finish first.
-    server.bind((args.host.as_str(), args.port))?.run().await?;
+    server.run().await?;
     Ok(())
 }

@@ -361,3 +361,24 @@ fn revoke_family(c: &Connection, family: &str) -> Result<(), rusqlite::Error> {
     )
     .map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SIGKILL tests pass with any setting (the kernel keeps the page cache): the settings that
+    /// make a revocation durable through a power cut are asserted here.
+    #[test]
+    fn files_are_opened_in_wal_mode_with_full_sync() {
+        let dir = std::env::temp_dir().join(format!("authn-durability-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::open(dir.join("t.db")).unwrap();
+        let connection = store.connection.lock().unwrap();
+        let mode: String = connection.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!((mode.as_str(), synchronous), ("wal", 2), "WAL and synchronous = FULL");
+        drop(connection);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
