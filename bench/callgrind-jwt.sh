@@ -4,11 +4,14 @@
 # so the ratio does not move with the machine's load. Needs valgrind (apt-get install valgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TARGET=${CARGO_TARGET_DIR:-target}
+mkdir -p bench/results
+exec > >(tee bench/results/callgrind-jwt.txt)
 cargo build --release -p authn-tests --example jwt_path
 declare -A counts
 for mode in bare strategy; do
     out=$(mktemp)
-    valgrind --tool=callgrind --callgrind-out-file="$out" target/release/examples/jwt_path "$mode" 2>&1 \
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$TARGET/release/examples/jwt_path" "$mode" 2>&1 \
         | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' > "$out.count"
     counts[$mode]=$(cat "$out.count")
     rm -f "$out" "$out.count"

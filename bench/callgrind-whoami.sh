@@ -7,9 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-5000}
+TARGET=${CARGO_TARGET_DIR:-target}
+mkdir -p bench/results
+exec > >(tee bench/results/callgrind-whoami.txt)
 cargo build --release -p todo-jwt --example whoami_path
 count() { # mode requests
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/whoami_path "$1" "$2" 2>&1 \
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$TARGET/release/examples/whoami_path" "$1" "$2" 2>&1 \
         | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 declare -A per_request

@@ -17,6 +17,8 @@ ROUNDS=${ROUNDS:-6}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-3999}
+TARGET=${CARGO_TARGET_DIR:-target}
+RESULTS=bench/results
 
 if ! command -v wrk >/dev/null; then
     apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
@@ -27,7 +29,7 @@ DATA=$(mktemp -d)
 OUT=$(mktemp -d)
 # One server worker and one wrk thread: the machine has two cores. (Pinning them to one core
 # each was tried: it starves the server's SQLite threads and moved the figures more, not less.)
-RUST_LOG=warn DATA_DIR="$DATA" PORT="$PORT" WORKERS=1 target/release/todo-jwt --bench-baseline &
+RUST_LOG=warn DATA_DIR="$DATA" PORT="$PORT" WORKERS=1 "$TARGET/release/todo-jwt" --bench-baseline &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA" "$OUT"' EXIT
 BASE="http://127.0.0.1:$PORT"
@@ -74,7 +76,11 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" <<'PY'
+# The raw wrk outputs and tick counts stay beside the script; the table goes to load.md.
+mkdir -p "$RESULTS/load"
+rm -f "$RESULTS/load/"*
+cp "$OUT"/* "$RESULTS/load/"
+python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" "$RESULTS/load.md" <<'PY'
 import re, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
 def ms(text):
@@ -118,15 +124,21 @@ for name in names:
         cpu[name].append(ticks / hz * 1e6 / max(requests, 1))
 def cpu_ratio(name):
     return quartiles([a / b for a, b in zip(cpu[name], cpu["baseline"])])
-print(f"| path | requests/s | p50 ms | p99 ms | answers | throughput vs hand-written | server CPU µs/request | CPU vs hand-written |")
-print(f"|---|---|---|---|---|---|---|---|")
+lines = [
+    "| path | requests/s | p50 ms | p99 ms | answers | throughput vs hand-written | server CPU µs/request | CPU vs hand-written |",
+    "|---|---|---|---|---|---|---|---|",
+]
 for name, (r, a, b, codes) in rows.items():
     low, mid, high = ratio(name)
     clow, cmid, chigh = cpu_ratio(name)
-    print(
-        f"| {labels[name]} | {r:,.0f} | {a:.2f} | {b:.2f} | {codes} | {mid:.2f} ({low:.2f}-{high:.2f}) "
-        f"| {statistics.median(cpu[name]):.1f} | {cmid:.2f} ({clow:.2f}-{chigh:.2f}) |"
+    lines.append(
+        f"| {labels[name]} | {r:,.0f} | {a:.2f} | {b:.2f} | {codes} | {mid:.2f} ({low:.2f}–{high:.2f}) "
+        f"| {statistics.median(cpu[name]):.1f} | {cmid:.2f} ({clow:.2f}–{chigh:.2f}) |"
     )
 low, mid, high = ratio("forged", "whoami")
-print(f"\nforged / valid token, per round: {mid:.2f} ({low:.2f}-{high:.2f}); rounds: {rounds}")
+lines.append("")
+lines.append(f"Forged / valid token, per round: {mid:.2f} ({low:.2f}–{high:.2f}); {rounds} rounds.")
+table = "\n".join(lines) + "\n"
+open(sys.argv[4], "w").write(table)
+print(table)
 PY
