@@ -122,10 +122,10 @@ impl AuthenticationStrategy for BasicStrategy {
         };
         let credentials = decode(token).map_err(malformed)?;
         // The user service's error, with this scheme's challenge on a 401.
-        let client = request.peer_addr().map(|addr| addr.ip());
+        let origin = crate::events::Origin::of(request);
         let profile = config
             .users
-            .verify_credentials_from(&credentials, client)
+            .verify_credentials_from(&credentials, &origin)
             .await
             .map_err(|e| if e.status() == 401 { e.with_challenge(config.challenge()) } else { e })?;
         crate::scope::require(&profile, options, config.challenge())?;

@@ -17,6 +17,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::error::{USER_PROFILE_INVALID, USER_PROFILE_NOT_FOUND};
+use crate::events::{EventKind, Origin, SecurityEvent, emit};
 use crate::group::GroupContext;
 use crate::route::{Requirement, RouteSpec, UserParam};
 use crate::{AuthError, AuthFailure, Authentication, UserProfile, chain};
@@ -114,8 +115,26 @@ async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option
         }
         forget_authentication(req);
     }
-    let strategies = spec.resolved().map_err(AuthFailure::clone)?;
+    let strategies = spec.resolved().map_err(|failure| {
+        if spec.first_report() {
+            let mut event =
+                SecurityEvent::new(EventKind::StrategyMisconfigured).reason(misconfiguration_reason(failure));
+            if let Some(name) = spec.unusable_strategy() {
+                event = event.strategy(name);
+            }
+            emit(&Origin::of(req), event);
+        }
+        failure.clone()
+    })?;
     chain::run(req, uses, strategies, anonymous_ok).await
+}
+
+/// The event's reason code for a route that cannot be used.
+pub(crate) fn misconfiguration_reason(failure: &AuthFailure) -> &'static str {
+    match failure.code() {
+        Some(crate::AUTHENTICATION_STRATEGY_NOT_FOUND) => "strategy_not_found",
+        _ => "strategy_unusable",
+    }
 }
 
 /// A group's authentication is not the handler's, whose own requirement decides.

@@ -90,6 +90,12 @@ impl Group {
         };
         if let Err(unusable) = &strategies {
             tracing::error!("authn::Group: {} Every request in the group answers 500.", unusable.detail);
+            let mut event = crate::events::SecurityEvent::new(crate::events::EventKind::StrategyMisconfigured)
+                .reason(crate::extract::misconfiguration_reason(&unusable.failure));
+            if let Some(name) = uses.iter().find(|u| registry().resolve(std::slice::from_ref(*u)).is_err()) {
+                event = event.strategy(name.name);
+            }
+            crate::events::emit(&crate::events::Origin::none(), event);
         }
         Group { inner: Arc::new(GroupInner { uses, strategies }) }
     }

@@ -57,6 +57,7 @@ mod clock;
 #[cfg(any(feature = "jwt", feature = "basic", feature = "api-key"))]
 mod credentials;
 mod error;
+pub mod events;
 mod extract;
 mod group;
 #[cfg(feature = "jwt")]
@@ -68,6 +69,7 @@ pub mod openapi;
 mod options;
 mod profile;
 mod registry;
+mod response;
 mod route;
 pub mod scope;
 #[cfg(any(feature = "jwt", feature = "api-key", feature = "users"))]
@@ -93,6 +95,7 @@ pub use group::{Group, GroupMiddleware};
 pub use options::{OptionKind, OptionSpec, OptionValue, StrategyOptions};
 pub use profile::UserProfile;
 pub use registry::{Duplicate, Registry, registry};
+pub use response::{ResponseHeaders, ResponseHeadersMiddleware, append_header};
 pub use route::{Requirement, RouteBinding, RouteSpec, StrategyUse, UserParam, routes};
 #[cfg(any(feature = "users", feature = "api-key"))]
 pub use storage::StoreError;

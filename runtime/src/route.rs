@@ -100,6 +100,7 @@ pub struct RouteSpec {
     pub routes: &'static [RouteBinding],
     resolved: OnceLock<Result<Vec<&'static dyn AuthenticationStrategy>, AuthFailure>>,
     warned: AtomicBool,
+    reported: AtomicBool,
 }
 
 impl RouteSpec {
@@ -119,6 +120,7 @@ impl RouteSpec {
             routes,
             resolved: OnceLock::new(),
             warned: AtomicBool::new(false),
+            reported: AtomicBool::new(false),
         }
     }
 
@@ -137,6 +139,17 @@ impl RouteSpec {
     /// True the first time only: for warnings that must not flood the log.
     pub(crate) fn first_warning(&self) -> bool {
         !self.warned.swap(true, Ordering::Relaxed)
+    }
+
+    /// True the first time only: the route's misconfiguration becomes one security event.
+    pub(crate) fn first_report(&self) -> bool {
+        !self.reported.swap(true, Ordering::Relaxed)
+    }
+
+    /// The first strategy of this route that cannot be used (unknown, registered twice, or with
+    /// options it does not take).
+    pub(crate) fn unusable_strategy(&self) -> Option<&'static str> {
+        self.strategies().iter().find(|u| registry().resolve(std::slice::from_ref(*u)).is_err()).map(|u| u.name)
     }
 
     /// The strategy names, in order (empty for `skip`).

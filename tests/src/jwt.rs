@@ -79,8 +79,12 @@ pub async fn memory_services() -> Services {
 
 #[authenticate(skip)]
 #[post("/users/login")]
-async fn login(services: web::Data<Services>, credentials: web::Json<Credentials>) -> actix_web::Result<HttpResponse> {
-    let profile = services.users.verify_credentials(&credentials).await?;
+async fn login(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    credentials: web::Json<Credentials>,
+) -> actix_web::Result<HttpResponse> {
+    let profile = services.users.verify_credentials_from(&credentials, &authn::events::Origin::of(&request)).await?;
     let token = authn::jwt::JwtTokenService::new(services.config.clone());
     let issued = authn::jwt::TokenService::generate_token(&token, &profile)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"token": issued.token})))
@@ -108,9 +112,10 @@ pub struct RefreshGrant {
 #[post("/refresh")]
 async fn refresh_tokens(
     services: web::Data<Services>,
+    request: HttpRequest,
     grant: web::Json<RefreshGrant>,
 ) -> actix_web::Result<authn::jwt::TokenPair> {
-    Ok(services.refresh.refresh(&grant.refresh_token).await?)
+    Ok(services.refresh.refresh_from(&grant.refresh_token, &authn::events::Origin::of(&request)).await?)
 }
 
 #[authenticate("jwt")]
@@ -122,7 +127,7 @@ async fn logout(
     _user: CurrentUser,
 ) -> actix_web::Result<HttpResponse> {
     let access = services.config.presented_token(&request);
-    services.refresh.logout(Some(&grant.refresh_token), access).await?;
+    services.refresh.logout_from(Some(&grant.refresh_token), access, &authn::events::Origin::of(&request)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpRequest, HttpResponse, get, post, web};
 use authn::jwt::{JwtTokenService, TokenService};
-use authn::oauth2::{FLOW_COOKIE, OAuth2Config, OAuth2Provider};
+use authn::oauth2::{FLOW_COOKIE_PREFIX, OAuth2Config, OAuth2Provider};
 use authn::users::MemoryIdentities;
 use authn::{CurrentUser, authenticate};
 use authn_tests::http::{send, serve};
@@ -129,6 +129,11 @@ async fn mock_userinfo(mock: web::Data<Mock>, request: HttpRequest) -> HttpRespo
     let token = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let user = token.strip_prefix("Bearer ").and_then(|t| mock.tokens.lock().unwrap().get(t).cloned());
     match user {
+        // A provider answering far more than a few claims.
+        Some(user) if user == "big" => HttpResponse::Ok().json(serde_json::json!({
+            "sub": "sub-big",
+            "padding": "x".repeat(1024 * 1024),
+        })),
         Some(user) => HttpResponse::Ok().json(serde_json::json!({
             "sub": format!("sub-{user}"),
             "email": format!("{user}@mock.test"),
@@ -199,6 +204,7 @@ macro_rules! app {
         let services = jwt::memory_services().await;
         init_service(
             App::new()
+                .wrap(authn::ResponseHeaders::new())
                 .app_data(oauth2_config($mock))
                 .app_data(services.config.clone())
                 .app_data(web::Data::new(JwtTokenService::new(services.config.clone())))
@@ -234,7 +240,8 @@ where
     let authorize_url = start.headers().get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
     assert!(authorize_url.starts_with(&format!("{mock}/authorize?")), "{authorize_url}");
     assert!(authorize_url.contains("code_challenge_method=S256") && authorize_url.contains("state="));
-    let cookie = start.response().cookies().find(|c| c.name() == FLOW_COOKIE).expect("the flow cookie");
+    let cookie =
+        start.response().cookies().find(|c| c.name().starts_with(FLOW_COOKIE_PREFIX)).expect("the flow cookie");
     assert!(cookie.http_only() == Some(true) && cookie.same_site() == Some(actix_web::cookie::SameSite::Lax));
     let cookie = format!("{}={}", cookie.name(), cookie.value());
 
@@ -352,4 +359,107 @@ async fn an_unknown_provider_is_404() {
     assert_eq!(response.status(), 404);
     let body = read_body(response).await;
     assert!(String::from_utf8_lossy(&body).contains(authn::oauth2::UNKNOWN_PROVIDER));
+}
+
+/// Issue: the flow cookie outlived the callback, so reloading a finished callback sent the used
+/// code to the provider again (some providers then revoke the user's whole grant).
+#[actix_rt::test]
+async fn the_callback_clears_its_flow_cookie_so_a_reload_never_reaches_the_provider() {
+    let (mock, server) = start_mock();
+    let app = app!(&mock);
+    let (callback, cookie) = to_callback(&app, &mock, "").await;
+    let request = TestRequest::get().uri(&callback).insert_header((header::COOKIE, cookie.clone()));
+    let response = call_service(&app, request.to_request()).await;
+    assert_eq!(response.status(), 200);
+    let name = cookie.split('=').next().unwrap();
+    let cleared = response.response().cookies().find(|c| c.name() == name).expect("the flow cookie is cleared");
+    assert_eq!(cleared.max_age(), Some(actix_web::cookie::time::Duration::ZERO));
+    assert_eq!(cleared.value(), "");
+    // A browser that obeyed reloads without the cookie: refused before any code exchange
+    // (the provider down proves nothing was sent: the answer is the state's, not upstream's).
+    server.stop(true).await;
+    let reload = send(&app, TestRequest::get().uri(&callback)).await;
+    assert_eq!((reload.status, reload.message().as_str()), (401, authn::oauth2::STATE_MISMATCH));
+}
+
+/// Two logins in two tabs: each flow has a cookie of its own, so neither breaks the other.
+#[actix_rt::test]
+async fn two_logins_at_once_do_not_overwrite_each_other() {
+    let (mock, server) = start_mock();
+    let app = app!(&mock);
+    let (first, first_cookie) = to_callback(&app, &mock, "").await;
+    let (second, second_cookie) = to_callback(&app, &mock, "&user=bob").await;
+    assert_ne!(first_cookie.split('=').next(), second_cookie.split('=').next());
+    // The browser sends both cookies with each callback.
+    let both = format!("{first_cookie}; {second_cookie}");
+    assert_eq!(call(&app, &second, &both).await.status, 200);
+    assert_eq!(call(&app, &first, &both).await.status, 200);
+    server.stop(true).await;
+}
+
+#[actix_rt::test]
+async fn an_oversized_user_info_answer_is_refused() {
+    let (mock, server) = start_mock();
+    let app = app!(&mock);
+    let (callback, cookie) = to_callback(&app, &mock, "&user=big").await;
+    let answer = call(&app, &callback, &cookie).await;
+    assert_eq!((answer.status, answer.message().as_str()), (401, authn::oauth2::UPSTREAM_FAILURE));
+    server.stop(true).await;
+}
+
+#[test]
+fn over_https_the_flow_cookie_is_secure_and_host_prefixed() {
+    let config = OAuth2Config::builder()
+        .cookie_key(&[9; 32])
+        .identities(MemoryIdentities::new())
+        .provider(
+            OAuth2Provider::new("mock", CLIENT_ID)
+                .authorize_url("https://idp.test/authorize")
+                .token_url("https://idp.test/token")
+                .userinfo_url("https://idp.test/userinfo")
+                .redirect_url("https://app.test/auth/thirdparty/mock/callback"),
+        )
+        .build()
+        .unwrap();
+    actix_rt::System::new().block_on(async move {
+        let app = init_service(App::new().app_data(config).service(third_party_login)).await;
+        let start = call_service(&app, TestRequest::get().uri("/auth/thirdparty/mock").to_request()).await;
+        let cookie = start.response().cookies().next().expect("the flow cookie");
+        assert!(cookie.name().starts_with(&format!("__Host-{FLOW_COOKIE_PREFIX}")), "{}", cookie.name());
+        assert_eq!((cookie.secure(), cookie.path(), cookie.domain()), (Some(true), Some("/"), None));
+    });
+}
+
+#[actix_rt::test]
+async fn a_refused_callback_is_one_security_event() {
+    let (mock, server) = start_mock();
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let into = seen.clone();
+    let services = jwt::memory_services().await;
+    let app = init_service(
+        App::new()
+            .wrap(authn::ResponseHeaders::new())
+            .app_data(authn::events::EventSink::new(move |e| into.lock().unwrap().push(e.clone())))
+            .app_data(oauth2_config(&mock))
+            .app_data(services.config.clone())
+            .app_data(web::Data::new(JwtTokenService::new(services.config.clone())))
+            .service(third_party_login)
+            .service(third_party_callback),
+    )
+    .await;
+    let (callback, cookie) = to_callback(&app, &mock, "").await;
+    assert_eq!(call(&app, &callback.replace("state=", "state=x"), &cookie).await.status, 401);
+    let (denied, denied_cookie) = to_callback(&app, &mock, "&deny=1").await;
+    assert_eq!(call(&app, &denied, &denied_cookie).await.status, 401);
+    let events = seen.lock().unwrap().clone();
+    let reasons: Vec<_> = events.iter().map(|e| (e.kind, e.strategy, e.reason)).collect();
+    use authn::events::EventKind::OAuth2CallbackRefused;
+    assert_eq!(
+        reasons,
+        [
+            (OAuth2CallbackRefused, Some("oauth2"), Some("state_mismatch")),
+            (OAuth2CallbackRefused, Some("oauth2"), Some("provider_error"))
+        ]
+    );
+    server.stop(true).await;
 }

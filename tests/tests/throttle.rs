@@ -43,8 +43,7 @@ async fn login(
     request: HttpRequest,
     body: web::Json<Credentials>,
 ) -> actix_web::Result<HttpResponse> {
-    let client = request.peer_addr().map(|a| a.ip());
-    let profile = users.verify_credentials_from(&body, client).await?;
+    let profile = users.verify_credentials_from(&body, &authn::events::Origin::of(&request)).await?;
     Ok(HttpResponse::Ok().body(profile.id))
 }
 

@@ -99,6 +99,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .wrap_fn(|request, service| {
                 // A request id and, once known, the user id on every log line; never a token.
                 let id = REQUEST_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // The same id on authn's security events (authn::audit).
+                request.extensions_mut().insert(authn::events::RequestId(id.to_string()));
                 let span = tracing::info_span!("request", id, method = %request.method(), path = %request.path());
                 let started = Instant::now();
                 let response = service.call(request);

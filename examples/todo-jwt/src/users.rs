@@ -1,6 +1,7 @@
 //! LoopBack's user routes: signup, login, refresh-login, refresh, logout, whoAmI.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use authn::events::Origin;
 use authn::jwt::{Credentials, TokenService, UserService};
 use authn::{CurrentUser, authenticate};
 use serde_json::Value;
@@ -36,8 +37,8 @@ pub(crate) async fn signup(state: web::Data<AppState>, body: web::Json<Value>) -
 /// (the login throttle: 429 with `Retry-After` after repeated failures).
 async fn verified(state: &AppState, request: &HttpRequest, body: &Value) -> actix_web::Result<authn::UserProfile> {
     let (email, password, _) = validate::credentials(body, &[])?;
-    let client = request.peer_addr().map(|address| address.ip());
-    state.users.verify_credentials_from(&Credentials { email, password }, client).await.map_err(errors::auth)
+    let origin = Origin::of(request);
+    state.users.verify_credentials_from(&Credentials { email, password }, &origin).await.map_err(errors::auth)
 }
 
 /// `{email, password}` → `{token}`.
@@ -71,9 +72,14 @@ pub(crate) async fn refresh_login(
 #[utoipa::path(tag = "users", request_body = crate::docs::RefreshGrant, responses((status = 200, description = "A new token pair; the old refresh token stops working", body = crate::docs::TokenPair), (status = 401, description = "Invalid or reused refresh token")))]
 #[authenticate(skip)]
 #[post("/refresh")]
-pub(crate) async fn refresh(state: web::Data<AppState>, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
+pub(crate) async fn refresh(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<Value>,
+) -> actix_web::Result<HttpResponse> {
     let token = validate::refresh_token(&body)?;
-    Ok(authn::jwt::token_response(&state.refresh.refresh(&token).await.map_err(errors::auth)?))
+    let pair = state.refresh.refresh_from(&token, &Origin::of(&request)).await.map_err(errors::auth)?;
+    Ok(authn::jwt::token_response(&pair))
 }
 
 /// Ends the session: the bearer token and the refresh token's family are revoked.
@@ -88,7 +94,7 @@ pub(crate) async fn logout(
 ) -> actix_web::Result<HttpResponse> {
     let token = validate::refresh_token(&body)?;
     let access = state.tokens.config().presented_token(&request);
-    state.refresh.logout(Some(&token), access).await.map_err(errors::auth)?;
+    state.refresh.logout_from(Some(&token), access, &Origin::of(&request)).await.map_err(errors::auth)?;
     Ok(HttpResponse::NoContent().finish())
 }
 

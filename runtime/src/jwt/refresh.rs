@@ -11,6 +11,7 @@ use super::config::{JwtConfig, JwtConfigError};
 use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, internal};
 use super::token::{TokenService, rejected};
 use crate::clock::now;
+use crate::events::{EventKind, Origin, SecurityEvent, emit};
 use crate::secret::random_id;
 use crate::users::UserService;
 use crate::{AuthError, UserProfile};
@@ -125,6 +126,12 @@ impl RefreshTokenService {
     /// Exchanges a refresh token for a new pair. Of two concurrent refreshes with the same token
     /// exactly one succeeds; a replay revokes the family.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        self.refresh_from(refresh_token, &Origin::none()).await
+    }
+
+    /// [`RefreshTokenService::refresh`] for a request (`Origin::of(&request)`): a replay's
+    /// `refresh_token_reused` event carries its client and id to the app's sink.
+    pub async fn refresh_from(&self, refresh_token: &str, origin: &Origin) -> Result<TokenPair, AuthError> {
         let config = self.tokens.config();
         if refresh_token.is_empty() {
             return Err(rejected(config, "'refresh token' is null"));
@@ -136,6 +143,7 @@ impl RefreshTokenService {
             }
             Consumed::Replayed(record) => {
                 tracing::warn!(user = %record.user_id, "a used refresh token was presented again; its family is revoked");
+                emit(origin, SecurityEvent::new(EventKind::RefreshTokenReused).user(record.user_id));
                 Err(rejected(config, INVALID))
             }
             Consumed::Invalid => Err(rejected(config, INVALID)),
@@ -148,6 +156,17 @@ impl RefreshTokenService {
     /// token's user: a logout with a made-up refresh token is refused before it adds a denial
     /// (each would otherwise grow the denylist without any password work).
     pub async fn logout(&self, refresh_token: Option<&str>, access_token: Option<&str>) -> Result<(), AuthError> {
+        self.logout_from(refresh_token, access_token, &Origin::none()).await
+    }
+
+    /// [`RefreshTokenService::logout`] for a request (`Origin::of(&request)`): its `logout` and
+    /// `token_revoked` events carry the client and the request id to the app's sink.
+    pub async fn logout_from(
+        &self,
+        refresh_token: Option<&str>,
+        access_token: Option<&str>,
+        origin: &Origin,
+    ) -> Result<(), AuthError> {
         let config = self.tokens.config();
         let caller = match access_token {
             Some(token) => Some(self.tokens.verify_token(token).await?.profile.id),
@@ -159,7 +178,7 @@ impl RefreshTokenService {
                     if caller.as_ref().is_some_and(|id| *id != record.user_id) {
                         return Err(rejected(config, INVALID));
                     }
-                    Some(record.family)
+                    Some(record)
                 }
                 Consumed::Invalid => return Err(rejected(config, INVALID)),
             },
@@ -167,9 +186,15 @@ impl RefreshTokenService {
         };
         if let Some(token) = access_token {
             self.tokens.revoke_token(token).await?;
+            let mut event = SecurityEvent::new(EventKind::TokenRevoked);
+            if let Some(id) = &caller {
+                event = event.user(id.clone());
+            }
+            emit(origin, event);
         }
-        if let Some(family) = family {
-            self.store.revoke_family(&family).await.map_err(internal)?;
+        if let Some(record) = family {
+            self.store.revoke_family(&record.family).await.map_err(internal)?;
+            emit(origin, SecurityEvent::new(EventKind::Logout).user(record.user_id));
         }
         Ok(())
     }

@@ -9,9 +9,10 @@
 //!   holds the state and the verifier, encrypted and authenticated (AES-GCM, the `cookie`
 //!   crate's private jar) and bound to this browser;
 //! - on the callback (`GET /auth/thirdparty/{provider}/callback?code=..&state=..`) it checks
-//!   the state against the cookie in constant time, exchanges the code with the verifier,
-//!   reads the provider's user-info endpoint, and hands the handler the local user, to whom the
-//!   app issues its own tokens.
+//!   the state against the cookie in constant time, clears the cookie (with
+//!   [`ResponseHeaders`](crate::ResponseHeaders) wrapping the app), exchanges the code with the
+//!   verifier, reads the provider's user-info endpoint (at most 64 KiB), and hands the handler
+//!   the local user, to whom the app issues its own tokens.
 //!
 //! The provider is the route's `{provider}` segment, else the `provider` route option, else the
 //! only one configured. A provider error (`?error=access_denied`), a missing, expired or forged
@@ -50,7 +51,8 @@
 //!             .scopes(["read:user", "user:email"]),
 //!     )
 //!     .build()?;
-//! let app = App::new().app_data(config).service(login).service(callback);
+//! // ResponseHeaders applies the cookie the callback clears.
+//! let app = App::new().wrap(authn::ResponseHeaders::new()).app_data(config).service(login).service(callback);
 //! # drop(app);
 //! # Ok::<(), authn::oauth2::OAuth2ConfigError>(())
 //! ```
@@ -60,5 +62,5 @@ mod flow;
 mod strategy;
 
 pub use config::{OAuth2Config, OAuth2ConfigBuilder, OAuth2ConfigError, OAuth2Provider};
-pub use flow::FLOW_COOKIE;
+pub use flow::FLOW_COOKIE_PREFIX;
 pub use strategy::{OAuth2Strategy, PROVIDER_ERROR, STATE_MISMATCH, UNKNOWN_PROVIDER, UPSTREAM_FAILURE};

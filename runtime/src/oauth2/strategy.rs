@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::config::{OAuth2Config, Provider};
 use super::flow::Flow;
+use crate::events::{EventKind, Origin, SecurityEvent, emit};
 use crate::users::ExternalIdentity;
 use crate::{AuthError, AuthenticationStrategy, OptionKind, OptionSpec, Outcome, Redirect, StrategyOptions};
 
@@ -42,6 +43,17 @@ fn rejected(message: &'static str) -> AuthError {
     AuthError::unauthorized(message).stop_chain()
 }
 
+/// The callback is refused: one `oauth2_callback_refused` event, and the 401.
+fn refused(request: &HttpRequest, message: &'static str, reason: &'static str) -> AuthError {
+    callback_refused(request, reason);
+    rejected(message)
+}
+
+fn callback_refused(request: &HttpRequest, reason: &'static str) {
+    let event = SecurityEvent::new(EventKind::OAuth2CallbackRefused).strategy("oauth2").reason(reason);
+    emit(&Origin::of(request), event);
+}
+
 fn upstream(provider: &Provider, step: &str, error: impl std::fmt::Display) -> AuthError {
     tracing::warn!(provider = %provider.name, step, %error, "OAuth2 login failed");
     rejected(UPSTREAM_FAILURE)
@@ -72,9 +84,13 @@ async fn finish(
     code: String,
     state: &str,
 ) -> Result<Outcome, AuthError> {
-    let flow = Flow::from_request(request, &config.inner.key)
+    let flow = Flow::from_request(request, &config.inner.key, state, provider.secure)
         .filter(|flow| flow.matches(&provider.name, state))
         .ok_or_else(|| rejected(STATE_MISMATCH))?;
+    // Used once, whatever comes next: a reloaded callback must not send this code again.
+    if let Ok(removal) = HeaderValue::from_str(&Flow::removal(state, provider.secure)) {
+        crate::append_header(request, header::SET_COOKIE, removal);
+    }
     let http = &config.inner.http;
     let token = provider
         .client
@@ -83,21 +99,37 @@ async fn finish(
         .request_async(http)
         .await
         .map_err(|e| upstream(provider, "code exchange", e))?;
-    let info: Map<String, Value> = async {
-        http.get(provider.userinfo_url.clone())
-            .bearer_auth(token.access_token().secret())
-            .header("accept", "application/json")
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await
-    }
-    .await
-    .map_err(|e| upstream(provider, "user info", e))?;
+    let response = http
+        .get(provider.userinfo_url.clone())
+        .bearer_auth(token.access_token().secret())
+        .header("accept", "application/json")
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| upstream(provider, "user info", e))?;
+    let body = read_capped(response, MAX_USERINFO_BYTES).await.map_err(|e| upstream(provider, "user info", e))?;
+    let info: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| upstream(provider, "user info", e))?;
     let identity = identity_of(&provider.name, info).ok_or_else(|| upstream(provider, "user info", "no sub or id"))?;
     let profile = config.inner.identities.find_or_create_user(&identity).await?;
     Ok(Outcome::User(profile))
+}
+
+/// The largest user-info answer read: a few claims, not a download.
+const MAX_USERINFO_BYTES: usize = 64 * 1024;
+
+/// The body, refused as soon as it passes `cap` bytes (by its `Content-Length` or as it arrives).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|length| length > cap as u64) {
+        return Err(format!("answer larger than {cap} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > cap {
+            return Err(format!("answer larger than {cap} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The external identity in a user-info answer: OpenID Connect's `sub`, or the `id` most
@@ -137,11 +169,18 @@ impl AuthenticationStrategy for OAuth2Strategy {
             // RFC 6749 error codes are [a-z_]; anything else is not worth a log line as is.
             let error: String = error.chars().filter(|c| c.is_ascii_lowercase() || *c == '_').take(64).collect();
             tracing::info!(provider = %provider.name, error, "the OAuth2 provider did not authorize the login");
-            return Err(rejected(PROVIDER_ERROR));
+            return Err(refused(request, PROVIDER_ERROR, "provider_error"));
         }
         match (code, state) {
-            (Some(code), Some(state)) => finish(request, config, provider, code, &state).await,
-            (Some(_), None) => Err(rejected(STATE_MISMATCH)),
+            (Some(code), Some(state)) => {
+                let outcome = finish(request, config, provider, code, &state).await;
+                if let Err(error) = &outcome {
+                    let reason = if error.message() == STATE_MISMATCH { "state_mismatch" } else { "upstream_failure" };
+                    callback_refused(request, reason);
+                }
+                outcome
+            }
+            (Some(_), None) => Err(refused(request, STATE_MISMATCH, "state_mismatch")),
             (None, _) => start(config, provider),
         }
     }

@@ -17,6 +17,7 @@ pub use identity::{ExternalIdentity, MemoryIdentities, UserIdentityService};
 pub use limit::HashingLimit;
 pub use throttle::{Attempts, Backoff, LoginThrottle, MemoryThrottle, ThrottleKey, ThrottleStore};
 
+use crate::events::{EventKind, Origin, SecurityEvent, emit};
 use crate::storage::{StoreError, internal};
 use crate::{AuthError, UserProfile};
 
@@ -190,15 +191,16 @@ pub trait UserService: Send + Sync + 'static {
     /// [`INVALID_CREDENTIALS`] (or 429 once throttled, 503 when hashing is at its bound).
     fn verify_credentials<'a>(&'a self, credentials: &'a Credentials) -> BoxFuture<'a, Result<UserProfile, AuthError>>;
 
-    /// The same for a request from `client` (its socket address), so that failures also count
-    /// against the address ([`LoginThrottle`]). Login routes and `"basic"` call this one; the
-    /// default ignores the address.
+    /// The same for a request from `origin` (`Origin::of(&request)`): failures also count
+    /// against the client's address ([`LoginThrottle`]), and the security events carry the
+    /// client and the request id to the app's sink. Login routes and `"basic"` call this one;
+    /// the default ignores the origin.
     fn verify_credentials_from<'a>(
         &'a self,
         credentials: &'a Credentials,
-        client: Option<std::net::IpAddr>,
+        origin: &'a Origin,
     ) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
-        let _ = client;
+        let _ = origin;
         self.verify_credentials(credentials)
     }
     /// The current profile of a user (refresh goes through here, so claims stay current).
@@ -215,6 +217,41 @@ pub struct DefaultUserService {
 }
 
 impl DefaultUserService {
+    async fn verify(&self, credentials: &Credentials, origin: &Origin) -> Result<UserProfile, AuthError> {
+        let login = credentials.email.as_str();
+        let client = origin.client_ip();
+        if let Some(throttle) = &self.throttle {
+            // Before any lookup or hashing: the same answer whether the login exists.
+            if let Err(refused) = throttle.check(login, client).await {
+                emit(origin, SecurityEvent::new(EventKind::LoginThrottled).reason("throttled"));
+                return Err(refused);
+            }
+        }
+        let user = self.store.find_by_email(login).await.map_err(internal)?;
+        // Verify against a real or a dummy hash: the same work either way.
+        let ok = self.hasher.verify(&credentials.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        match user {
+            Some(user) if ok => {
+                if let Some(throttle) = &self.throttle {
+                    throttle.succeeded(login).await?;
+                }
+                emit(origin, SecurityEvent::new(EventKind::LoginSucceeded).user(user.id.clone()));
+                Ok(user.profile())
+            }
+            user => {
+                if let Some(throttle) = &self.throttle {
+                    throttle.failed(login, client).await?;
+                }
+                let mut event = SecurityEvent::new(EventKind::LoginFailed).reason("invalid_credentials");
+                if let Some(user) = user {
+                    event = event.user(user.id);
+                }
+                emit(origin, event);
+                Err(AuthError::unauthorized(INVALID_CREDENTIALS))
+            }
+        }
+    }
+
     /// Over `store`, with OWASP's argon2id parameters and an in-memory login throttle.
     pub fn new(store: Arc<dyn UserStore>) -> Self {
         DefaultUserService { store, hasher: PasswordHasher::default(), throttle: Some(LoginThrottle::in_memory()) }
@@ -246,38 +283,15 @@ impl DefaultUserService {
 
 impl UserService for DefaultUserService {
     fn verify_credentials<'a>(&'a self, credentials: &'a Credentials) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
-        self.verify_credentials_from(credentials, None)
+        Box::pin(async move { self.verify(credentials, &Origin::none()).await })
     }
 
     fn verify_credentials_from<'a>(
         &'a self,
         credentials: &'a Credentials,
-        client: Option<std::net::IpAddr>,
+        origin: &'a Origin,
     ) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
-        Box::pin(async move {
-            let login = credentials.email.as_str();
-            if let Some(throttle) = &self.throttle {
-                // Before any lookup or hashing: the same answer whether the login exists.
-                throttle.check(login, client).await?;
-            }
-            let user = self.store.find_by_email(login).await.map_err(internal)?;
-            // Verify against a real or a dummy hash: the same work either way.
-            let ok = self.hasher.verify(&credentials.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-            match user {
-                Some(user) if ok => {
-                    if let Some(throttle) = &self.throttle {
-                        throttle.succeeded(login).await?;
-                    }
-                    Ok(user.profile())
-                }
-                _ => {
-                    if let Some(throttle) = &self.throttle {
-                        throttle.failed(login, client).await?;
-                    }
-                    Err(AuthError::unauthorized(INVALID_CREDENTIALS))
-                }
-            }
-        })
+        Box::pin(self.verify(credentials, origin))
     }
 
     fn find_profile<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
