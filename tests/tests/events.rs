@@ -88,7 +88,10 @@ async fn logins_are_reported_once_each_with_their_fields() {
     // Request ids of this test only: the other tests print to the same output.
     let login = |email: &str, password: &str, id: &str| {
         let id = format!("login-{id}");
-        from_client(TestRequest::post().uri("/users/login").set_json(json!({"email": email, "password": password})), &id)
+        from_client(
+            TestRequest::post().uri("/users/login").set_json(json!({"email": email, "password": password})),
+            &id,
+        )
     };
 
     assert_eq!(send(&app, login(EMAIL, PASSWORD, "r-1")).await.status, 200);
@@ -124,7 +127,11 @@ async fn logins_are_reported_once_each_with_their_fields() {
         printed.lines().filter(|l| l.contains("authn::audit") && l.contains("request_id=\"login-")).collect();
     assert_eq!(audit.len(), 8, "one line per event: {printed}");
     assert!(audit[0].contains("event=\"login_succeeded\"") && audit[0].contains(&format!("user_id=\"{USER_ID}\"")));
-    assert!(audit[0].contains("client_ip=198.51.100.7") && audit[0].contains("request_id=\"login-r-1\""), "{}", audit[0]);
+    assert!(
+        audit[0].contains("client_ip=198.51.100.7") && audit[0].contains("request_id=\"login-r-1\""),
+        "{}",
+        audit[0]
+    );
     for line in audit {
         assert!(!line.contains(PASSWORD) && !line.contains("wrong-password") && !line.contains(EMAIL), "{line}");
     }
