@@ -126,6 +126,7 @@ impl utoipa::Modify for RouteSecurity {
                     Some(spec) => {
                         if let Requirement::Strategies(uses) = spec.requirement {
                             used.extend(uses.iter().map(|u| u.name));
+                            document_refusals(operation, uses);
                         }
                         operation.security = Some(self.requirements(spec));
                     }
@@ -139,5 +140,55 @@ impl utoipa::Modify for RouteSecurity {
         for (_, name, scheme) in self.schemes.iter().filter(|(strategy, _, _)| used.contains(strategy)) {
             components.add_security_scheme(name.clone(), scheme.clone());
         }
+        if !used.is_empty() {
+            components.schemas.insert(ERROR_BODY.to_owned(), error_body_schema());
+        }
+    }
+}
+
+/// The name of the error body's schema in `components`: LoopBack's error envelope, which authn
+/// answers with and apps may `$ref` for their own errors.
+pub const ERROR_BODY: &str = "ErrorBody";
+
+/// `{"error": {"statusCode", "name", "message", "code"?, "details"?}}`.
+fn error_body_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let schema = serde_json::json!({
+        "type": "object",
+        "description": "LoopBack's error body: every authn refusal, and the app's own errors.",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["statusCode", "name", "message"],
+            "properties": {
+                "statusCode": {"type": "integer", "description": "The HTTP status, repeated."},
+                "name": {"type": "string", "description": "`UnauthorizedError`, `ForbiddenError`, ..."},
+                "message": {"type": "string"},
+                "code": {"type": "string", "description": "A stable code, e.g. `USER_PROFILE_NOT_FOUND`."},
+                "details": {"type": "array", "items": {"type": "object"}}
+            }
+        }}
+    });
+    serde_json::from_value(schema).expect("a valid schema")
+}
+
+/// The responses authn itself gives a secured operation, so no app writes them by hand: 401 with
+/// `WWW-Authenticate` (no or bad credentials), and 403 when the route requires scopes.
+fn document_refusals(operation: &mut Operation, uses: &[crate::StrategyUse]) {
+    let refusal = |description: &str| -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+        let response = serde_json::json!({
+            "description": description,
+            "headers": {"WWW-Authenticate": {
+                "description": "Always sent: the challenge of every strategy tried (RFC 7235), with RFC 6750's `error` for bad bearer tokens.",
+                "schema": {"type": "string"}
+            }},
+            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{ERROR_BODY}")}}}
+        });
+        serde_json::from_value(response).expect("a valid response")
+    };
+    let responses = &mut operation.responses.responses;
+    responses.insert("401".into(), refusal("Not authenticated: no credentials, or bad ones (answered by authn)."));
+    if uses.iter().any(|u| u.options.strings("scopes").next().is_some()) {
+        responses
+            .insert("403".into(), refusal("Authenticated without a scope the route requires (answered by authn)."));
     }
 }

@@ -47,3 +47,45 @@ fn requirements_follow_the_attribute() {
     );
     assert_eq!(serde_json::to_value(defaults.requirements(spec("mixed"))).unwrap(), json!([{"jwt": []}]));
 }
+
+#[utoipa::path(get, path = "/optional")]
+fn optional_doc() {}
+
+#[utoipa::path(get, path = "/public")]
+fn public_doc() {}
+
+#[utoipa::path(get, path = "/mixed", responses((status = 401, description = "hand-written")))]
+fn mixed_doc() {}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(optional_doc, public_doc, mixed_doc))]
+struct Doc;
+
+/// authn documents what authn answers: every secured operation gets its 401 (and 403 where the
+/// route requires scopes) with the error body and the challenge header; public ones get none.
+#[test]
+fn refusals_are_documented_by_authn() {
+    let mut doc = <Doc as utoipa::OpenApi>::openapi();
+    for path in doc.paths.paths.values_mut() {
+        for op in path.get.iter_mut() {
+            op.operation_id = op.operation_id.as_ref().map(|id| id.trim_end_matches("_doc").to_owned());
+        }
+    }
+    utoipa::Modify::modify(&RouteSecurity::new(), &mut doc);
+    let json = serde_json::to_value(&doc).unwrap();
+    let responses = |path: &str| json["paths"][path]["get"]["responses"].clone();
+    let with_scopes = responses("/optional");
+    assert_eq!(with_scopes["401"]["headers"]["WWW-Authenticate"]["schema"]["type"], "string");
+    assert_eq!(with_scopes["401"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody");
+    assert!(with_scopes["403"].is_object(), "scopes: 403 documented");
+    let without = responses("/mixed");
+    assert!(
+        without["401"]["description"].as_str().unwrap().contains("authn"),
+        "authn's own 401 replaces one written by hand"
+    );
+    assert!(without["403"].is_null(), "no scopes, no 403");
+    assert!(responses("/public").get("401").is_none());
+    let body = &json["components"]["schemas"]["ErrorBody"];
+    assert_eq!(body["required"], json!(["error"]));
+    assert_eq!(body["properties"]["error"]["required"], json!(["statusCode", "name", "message"]));
+}
