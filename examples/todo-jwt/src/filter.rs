@@ -96,16 +96,18 @@ fn order(value: &Value) -> Result<Vec<(Column, bool)>, ApiError> {
         }
         _ => return Err(bad("The filter `order` must be a string or a list of strings.")),
     };
+    // Exactly `<property>` or `<property> ASC|DESC` (one space; `asc`/`desc` too), as the
+    // document's pattern says: nothing it calls invalid is accepted.
     items
         .into_iter()
         .map(|item| {
-            let mut words = item.split_whitespace();
-            let column =
-                words.next().and_then(Column::parse).ok_or_else(|| bad(format!("Cannot order by `{item}`.")))?;
-            let ascending = match words.next().map(str::to_ascii_uppercase).as_deref() {
-                None | Some("ASC") => true,
-                Some("DESC") => false,
-                _ => return Err(bad(format!("Cannot order by `{item}`."))),
+            let refused = || bad(format!("Cannot order by `{item}`."));
+            let (name, direction) = item.split_once(' ').map_or((item, None), |(n, d)| (n, Some(d)));
+            let column = Column::parse(name).ok_or_else(refused)?;
+            let ascending = match direction {
+                None | Some("ASC" | "asc") => true,
+                Some("DESC" | "desc") => false,
+                Some(_) => return Err(refused()),
             };
             Ok((column, ascending))
         })

@@ -105,6 +105,7 @@ fn mount(
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error));
         cfg.service(
             web::scope("")
+                .wrap(actix_web::middleware::from_fn(method_not_allowed))
                 .wrap(actix_web::middleware::from_fn(limit_headers))
                 // LoopBack sends it with every error: no JSON body is ever sniffed as HTML.
                 .wrap(actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
@@ -127,9 +128,36 @@ fn mount(
                 .service(todos::show)
                 .service(todos::replace)
                 .service(todos::patch_one)
-                .service(todos::remove),
+                .service(todos::remove)
+                .default_service(web::to(no_route)),
         );
     }
+}
+
+/// A documented path with a method it does not serve: 405 with `Allow` (RFC 9110 §15.5.6),
+/// matched as the document matches paths, before routing (where `PUT /todos/count` would reach
+/// `PUT /todos/{id}`).
+async fn method_not_allowed(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> actix_web::Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>> {
+    let path = request.match_info().as_str();
+    if let Some(methods) = docs::allowed_methods(path)
+        && !methods.contains(&request.method().as_str())
+    {
+        let body = serde_json::json!({"error": {"statusCode": 405, "name": "MethodNotAllowedError",
+            "message": format!("{} is not allowed on this path.", request.method())}});
+        let response = HttpResponse::MethodNotAllowed().insert_header(("Allow", methods.join(", "))).json(body);
+        return Ok(request.into_response(response).map_into_right_body());
+    }
+    next.call(request).await.map(actix_web::dev::ServiceResponse::map_into_left_body)
+}
+
+/// No route: LoopBack's 404 body.
+async fn no_route() -> HttpResponse {
+    HttpResponse::NotFound().json(
+        serde_json::json!({"error": {"statusCode": 404, "name": "NotFoundError", "message": "Endpoint not found."}}),
+    )
 }
 
 fn docs_openapi() -> utoipa::openapi::OpenApi {

@@ -31,8 +31,13 @@ fn todo_id(raw: &str) -> Result<i64, ApiError> {
     })
 }
 
+/// An empty `where` (or `filter`) is none: `?where=` is valid to the document, so it is to us.
+fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
 fn condition(request: &HttpRequest) -> Result<Option<filter::Where>, ApiError> {
-    params(request)?.condition.as_deref().map(filter::parse_where).transpose()
+    present(params(request)?.condition).as_deref().map(filter::parse_where).transpose()
 }
 
 /// Creates a todo owned by the caller.
@@ -49,7 +54,9 @@ pub(crate) async fn create(
     Ok(HttpResponse::Ok().json(todo))
 }
 
-/// The caller's todos, with LoopBack's `filter` (`where`, `limit`, `skip`, `order`).
+/// The caller's todos, filtered.
+///
+/// With LoopBack's `filter` (`where`, `limit`, `skip`, `order`) as JSON; an empty one is no filter.
 #[utoipa::path(tag = "todos", params(("filter" = Option<String>, Query, description = "LoopBack filter JSON: where (equality, and/or), limit, skip, order")), responses((status = 200, description = "The caller's todos", body = Vec<crate::db::Todo>), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[get("/todos")]
@@ -58,12 +65,17 @@ pub(crate) async fn list(
     user: CurrentUser,
     request: HttpRequest,
 ) -> actix_web::Result<HttpResponse> {
-    let filter =
-        params(&request)?.filter.as_deref().map(filter::parse_filter).transpose()?.unwrap_or_else(Filter::default);
+    let filter = present(params(&request)?.filter)
+        .as_deref()
+        .map(filter::parse_filter)
+        .transpose()?
+        .unwrap_or_else(Filter::default);
     Ok(HttpResponse::Ok().json(state.db.find_todos(user.id.clone(), filter).await?))
 }
 
-/// `{count}` of the caller's todos matching `where`.
+/// How many of the caller's todos match.
+///
+/// `{count}` of the caller's todos matching `where` (JSON; empty or absent: all of them).
 #[utoipa::path(tag = "todos", params(("where" = Option<String>, Query, description = "LoopBack where JSON")), responses((status = 200, description = "How many match", body = crate::docs::Count), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[get("/todos/count")]
@@ -77,7 +89,9 @@ pub(crate) async fn count(
     Ok(HttpResponse::Ok().json(serde_json::json!({"count": total})))
 }
 
-/// Patches every one of the caller's todos matching `where`, in one transaction.
+/// Patches the caller's todos that match.
+///
+/// Every one matching `where`, in one transaction; answers `{count}`.
 #[utoipa::path(tag = "todos", params(("where" = Option<String>, Query, description = "LoopBack where JSON")), request_body = crate::docs::TodoPatch, responses((status = 200, description = "How many were changed", body = crate::docs::Count), (status = 401, description = "Not authenticated")))]
 #[authenticate("jwt")]
 #[patch("/todos")]

@@ -11,6 +11,8 @@ use crate::db::NewUser;
 use crate::errors::{self, ApiError};
 use crate::validate;
 
+/// Signs up a user.
+///
 /// `{email, password, username?}` → the user, without any password field. The id is the
 /// server's: a client cannot choose one, so it cannot take another user's over.
 #[utoipa::path(tag = "users", request_body = crate::docs::NewUser, responses((status = 200, description = "The user, without any password field", body = crate::docs::User), (status = 409, description = "Email already registered"), (status = 422, description = "Invalid body")))]
@@ -41,6 +43,8 @@ async fn verified(state: &AppState, request: &HttpRequest, body: &Value) -> acti
     state.users.verify_credentials_from(&Credentials { email, password }, &origin).await.map_err(errors::auth)
 }
 
+/// Logs in: an access token.
+///
 /// `{email, password}` → `{token}`.
 #[utoipa::path(tag = "users", request_body = crate::docs::Credentials, responses((status = 200, description = "An access token", body = crate::docs::Token), (status = 401, description = "Invalid email or password.")))]
 #[authenticate(skip)]
@@ -55,6 +59,8 @@ pub(crate) async fn login(
     Ok(authn::jwt::token_response(&serde_json::json!({"token": issued.token})))
 }
 
+/// Logs in: an access token and a refresh token.
+///
 /// `{email, password}` → `{accessToken, refreshToken, expiresIn}`.
 #[utoipa::path(tag = "users", request_body = crate::docs::Credentials, responses((status = 200, description = "A token pair", body = crate::docs::TokenPair), (status = 401, description = "Invalid email or password.")))]
 #[authenticate(skip)]
@@ -68,6 +74,8 @@ pub(crate) async fn refresh_login(
     Ok(authn::jwt::token_response(&state.refresh.issue(&profile).await.map_err(errors::auth)?))
 }
 
+/// Exchanges a refresh token for a new pair.
+///
 /// `{refreshToken}` → a new pair; the old refresh token stops working.
 #[utoipa::path(tag = "users", request_body = crate::docs::RefreshGrant, responses((status = 200, description = "A new token pair; the old refresh token stops working", body = crate::docs::TokenPair), (status = 401, description = "Invalid or reused refresh token")))]
 #[authenticate(skip)]

@@ -104,12 +104,24 @@ pub fn username(map: &Map<String, Value>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// The `{refreshToken}` body of `/refresh` and `/users/logout`.
+/// The `{refreshToken}` body of `/refresh` and `/users/logout`, and nothing else.
 pub fn refresh_token(body: &Value) -> Result<String, ApiError> {
-    match body.get("refreshToken") {
-        Some(Value::String(token)) => Ok(token.clone()),
-        _ => Err(ApiError::Validation(vec![detail("", "required", "must have required property 'refreshToken'")])),
+    let map = object(body)?;
+    let mut details: Vec<Detail> = map
+        .keys()
+        .filter(|key| *key != "refreshToken")
+        .map(|key| detail(key, "additionalProperties", "must NOT have additional properties"))
+        .collect();
+    match map.get("refreshToken") {
+        Some(Value::String(token)) if token.is_empty() => {
+            details.push(detail("refreshToken", "minLength", "must NOT have fewer than 1 characters"))
+        }
+        Some(Value::String(token)) if details.is_empty() => return Ok(token.clone()),
+        Some(Value::String(_)) => {}
+        Some(_) => details.push(detail("refreshToken", "type", "must be string")),
+        None => details.push(detail("", "required", "must have required property 'refreshToken'")),
     }
+    Err(ApiError::Validation(details))
 }
 
 fn looks_like_email(s: &str) -> bool {

@@ -187,7 +187,7 @@ async fn repeated_login_failures_are_throttled_the_same_for_unknown_accounts() {
 #[actix_rt::test]
 async fn error_and_token_responses_carry_their_headers() {
     let app = app!();
-    let (token, _) = signup_and_login(&app, "h@y.io").await;
+    let (_, token) = signup_and_login(&app, "h@y.io").await;
     let credentials = json!({"email": "h@y.io", "password": "testuser2"});
     let big = "x".repeat(20 * 1024);
     let errors = [
@@ -219,6 +219,52 @@ async fn error_and_token_responses_carry_their_headers() {
         assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
         assert_eq!(response.headers().get("pragma").unwrap(), "no-cache");
     }
+}
+
+/// What schemathesis found, pinned: a documented path with another method is 405 with `Allow`
+/// (also where a template would route it: `PUT /todos/count`), an empty `filter` or `where` is
+/// none, bodies refuse what their schemas refuse, and `order` is exactly what the document says.
+#[actix_rt::test]
+async fn the_server_answers_what_its_document_says() {
+    let app = app!();
+    let (_, token) = signup_and_login(&app, "c@y.io").await;
+    for (method, path, allow) in [
+        ("TRACE", "/ping", "GET"),
+        ("PUT", "/todos/count", "GET"),
+        ("DELETE", "/whoAmI", "GET"),
+        ("OPTIONS", "/todos", "GET, POST, PATCH"),
+        ("POST", "/todos/1", "GET, PUT, PATCH, DELETE"),
+    ] {
+        let request = TestRequest::default().method(method.parse().unwrap()).uri(path).insert_header(bearer(&token));
+        let response = call_service(&app, request.to_request()).await;
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers().get("allow").unwrap(), allow, "{method} {path}");
+    }
+    assert_eq!(send(&app, TestRequest::get().uri("/no/such/path")).await.status, 404);
+    for uri in ["/todos?filter=", "/todos/count?where=", "/todos?filter=%7B%7D"] {
+        assert_eq!(send(&app, TestRequest::get().uri(uri).insert_header(bearer(&token))).await.status, 200, "{uri}");
+    }
+    for order in ["title%20%20DESC", "title%09DESC", "title%20Desc", "nope"] {
+        let uri = format!("/todos?filter=%7B%22order%22%3A%22{order}%22%7D");
+        assert_eq!(send(&app, TestRequest::get().uri(&uri).insert_header(bearer(&token))).await.status, 400, "{order}");
+    }
+    let created =
+        send(&app, TestRequest::post().uri("/todos").insert_header(bearer(&token)).set_json(json!({"title": "t"})))
+            .await;
+    let id = created.json()["id"].as_i64().unwrap();
+    let null_title = TestRequest::patch()
+        .uri(&format!("/todos/{id}"))
+        .insert_header(bearer(&token))
+        .set_json(json!({"title": null}));
+    assert_eq!(send(&app, null_title).await.status, 422);
+    for body in [json!({"refreshToken": ""}), json!({"refreshToken": "x", "extra": 1}), json!([])] {
+        let refresh = send(&app, TestRequest::post().uri("/refresh").set_json(&body)).await;
+        assert_eq!(refresh.status, 422, "{body}");
+        let logout = TestRequest::post().uri("/users/logout").insert_header(bearer(&token)).set_json(&body);
+        assert_eq!(send(&app, logout).await.status, 422, "{body}");
+    }
+    // None of that revoked the token.
+    assert_eq!(send(&app, TestRequest::get().uri("/whoAmI").insert_header(bearer(&token))).await.status, 200);
 }
 
 #[actix_rt::test]
