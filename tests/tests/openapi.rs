@@ -48,13 +48,17 @@ fn requirements_follow_the_attribute() {
     assert_eq!(serde_json::to_value(defaults.requirements(spec("mixed"))).unwrap(), json!([{"jwt": []}]));
 }
 
+// Documentation only: utoipa reads these; nothing calls them.
 #[utoipa::path(get, path = "/optional")]
+#[allow(dead_code)]
 fn optional_doc() {}
 
 #[utoipa::path(get, path = "/public")]
+#[allow(dead_code)]
 fn public_doc() {}
 
 #[utoipa::path(get, path = "/mixed", responses((status = 401, description = "hand-written")))]
+#[allow(dead_code)]
 fn mixed_doc() {}
 
 #[derive(utoipa::OpenApi)]
