@@ -155,14 +155,23 @@ fn filter_schema() -> serde_json::Value {
     })
 }
 
-/// A query parameter holding JSON of `schema` (an empty value means none).
-fn json_query(name: &str, description: &str, schema: &str) -> utoipa::openapi::RefOr<utoipa::openapi::path::Parameter> {
+/// A query parameter holding JSON of `schema` (an empty value means none), with an example the
+/// server accepts (the explorer pre-fills it).
+fn json_query(
+    name: &str,
+    description: &str,
+    schema: &str,
+    example: serde_json::Value,
+) -> utoipa::openapi::RefOr<utoipa::openapi::path::Parameter> {
     let parameter = serde_json::json!({
         "name": name,
         "in": "query",
         "required": false,
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+        "content": {"application/json": {
+            "schema": {"$ref": format!("#/components/schemas/{schema}")},
+            "example": example
+        }}
     });
     utoipa::openapi::RefOr::T(serde_json::from_value(parameter).expect("a valid parameter"))
 }
@@ -214,10 +223,18 @@ impl Modify for Contract {
                 utoipa::openapi::RefOr::Ref(_) => true,
             });
             match (*method, *path) {
-                ("get", "/todos") => parameters.push(json_query("filter", "LoopBack filter (JSON)", "TodoFilter")),
-                (_, "/todos/count") | ("patch", "/todos") => {
-                    parameters.push(json_query("where", "LoopBack where (JSON)", "TodoWhere"))
-                }
+                ("get", "/todos") => parameters.push(json_query(
+                    "filter",
+                    "LoopBack filter (JSON)",
+                    "TodoFilter",
+                    serde_json::json!({"where": {"isComplete": null}, "order": "id DESC", "limit": 10}),
+                )),
+                (_, "/todos/count") | ("patch", "/todos") => parameters.push(json_query(
+                    "where",
+                    "LoopBack where (JSON)",
+                    "TodoWhere",
+                    serde_json::json!({"isComplete": null}),
+                )),
                 (_, "/todos/{id}") => parameters.push(id_parameter()),
                 _ => {}
             }
