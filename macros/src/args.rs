@@ -1,4 +1,5 @@
-//! The grammar of `#[authenticate(...)]`, parsed into a small typed model and validated.
+//! The grammar of `#[authenticate(...)]`, parsed into a small typed model; every mistake is
+//! pushed into the accumulator and parsing goes on with the next argument.
 //!
 //! ```text
 //! args   := item (',' item)* ','?
@@ -7,7 +8,7 @@
 //!         | skip                no authentication (opts out of a group)
 //! ```
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token};
 
@@ -33,42 +34,65 @@ enum Item {
 
 impl Parse for Item {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        if input.peek(LitStr) {
-            return Ok(Item::Name(input.parse()?));
-        }
-        if input.peek(Ident) && input.peek2(Token![=]) {
+        let item = if input.peek(LitStr) {
+            Item::Name(input.parse()?)
+        } else if input.peek(Ident) && input.peek2(Token![=]) {
             let key: Ident = input.parse()?;
             input.parse::<Token![=]>()?;
-            let value: Value = input.parse()?;
-            return Ok(Item::Option(key, value));
-        }
-        if input.peek(Ident) {
+            Item::Option(key, input.parse()?)
+        } else if input.peek(Ident) {
             let ident: Ident = input.parse()?;
-            if ident == "skip" {
-                return Ok(Item::Skip(ident));
+            if ident != "skip" {
+                return Err(syn::Error::new_spanned(
+                    &ident,
+                    format_args!("strategy names are string literals: write `\"{ident}\"`"),
+                ));
             }
-            return Err(syn::Error::new_spanned(
-                &ident,
-                format_args!("strategy names are string literals: write `\"{ident}\"`"),
-            ));
+            Item::Skip(ident)
+        } else {
+            return Err(input.error("expected a strategy name such as `\"jwt\"`, an option `key = value`, or `skip`"));
+        };
+        if !input.is_empty() {
+            return Err(input.error("expected `,` between arguments"));
         }
-        Err(input.error("expected a strategy name such as `\"jwt\"`, an option `key = value`, or `skip`"))
+        Ok(item)
     }
 }
 
-/// Parses and validates the attribute's arguments, reporting every mistake.
-pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
-    let items = match syn::parse::Parser::parse2(syn::punctuated::Punctuated::<Item, Token![,]>::parse_terminated, args)
-    {
-        Ok(items) => items,
-        Err(error) => {
-            errors.push(error);
-            return None;
+/// The token runs between top-level commas (commas inside `[...]` stay with their value).
+pub fn split_at_commas(args: TokenStream) -> Vec<TokenStream> {
+    let mut pieces = vec![TokenStream::new()];
+    for tree in args {
+        match &tree {
+            TokenTree::Punct(p) if p.as_char() == ',' => pieces.push(TokenStream::new()),
+            _ => pieces.last_mut().expect("never empty").extend([tree]),
         }
-    };
+    }
+    if pieces.last().is_some_and(TokenStream::is_empty) {
+        pieces.pop();
+    }
+    pieces
+}
+
+/// Parses the attribute's arguments, reporting every mistake; `None` only after pushing one.
+pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
     let mut strategies: Vec<StrategyArg> = Vec::new();
     let mut skip: Option<Ident> = None;
-    for item in items {
+    let mut broken = false;
+    for piece in split_at_commas(args) {
+        if piece.is_empty() {
+            errors.push(syn::Error::new(Span::call_site(), "empty argument: remove the extra `,`"));
+            broken = true;
+            continue;
+        }
+        let item = match syn::parse2::<Item>(piece) {
+            Ok(item) => item,
+            Err(error) => {
+                errors.push(error);
+                broken = true;
+                continue;
+            }
+        };
         match item {
             Item::Name(name) => {
                 check_strategy_name(&name, errors);
@@ -108,6 +132,7 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
             None
         }
         (None, false) => Some(Requirement::Strategies(strategies)),
+        (None, true) if broken => None,
         (None, true) => {
             errors.push(syn::Error::new(
                 Span::call_site(),

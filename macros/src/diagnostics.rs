@@ -25,6 +25,11 @@ impl Errors {
         self.combined.is_none()
     }
 
+    /// The errors pushed so far, as one (call only after pushing one).
+    pub fn into_error(self) -> syn::Error {
+        self.combined.unwrap_or_else(|| syn::Error::new(proc_macro2::Span::call_site(), "authn: internal error"))
+    }
+
     /// `Ok(())` when nothing was pushed.
     pub fn finish(self) -> syn::Result<()> {
         match self.combined {
@@ -39,6 +44,18 @@ impl Errors {
 pub fn with_item(item: TokenStream, error: syn::Error) -> TokenStream {
     let error = error.into_compile_error();
     quote!(#item #error)
+}
+
+/// `::authn::__private::location(module_path!(), file!(), line!())` at `span`: where an item
+/// is, for reports and `validate()`, written the same way by both macros.
+pub fn location(span: proc_macro2::Span) -> TokenStream {
+    quote::quote_spanned! {span=>
+        ::authn::__private::location(
+            ::authn::__private::core::module_path!(),
+            ::authn::__private::core::file!(),
+            ::authn::__private::core::line!(),
+        )
+    }
 }
 
 /// Where the first token of `tokens` is: errors about a whole item or type point there.

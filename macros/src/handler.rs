@@ -1,12 +1,38 @@
-//! `#[authenticate]` on a handler: the model of its signature, the checks, and the rewrite.
+//! `#[authenticate]` on a handler, in three phases: parse (the attribute, and the function with
+//! its body kept as tokens), check (every mistake into the accumulator), emit (infallible).
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote};
 use syn::ext::IdentExt;
-use syn::{FnArg, GenericArgument, Ident, ItemFn, LitStr, Pat, PathArguments, Type};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, FnArg, GenericArgument, Ident, LitStr, Pat, PathArguments, Signature, Type, Visibility};
 
 use crate::args::{self, Requirement};
-use crate::diagnostics::{Errors, first_token_span, with_item};
+use crate::diagnostics::{Errors, location, with_item};
+
+/// A function whose body is kept as tokens (tracing-attributes' `MaybeItemFn`): a mistake inside
+/// the body is the compiler's to report, not ours.
+struct HandlerFn {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    sig: Signature,
+    body: Group,
+}
+
+impl Parse for HandlerFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let not_a_function = |span| syn::Error::new(span, "#[authenticate] applies to async handler functions");
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let sig: Signature = input.parse().map_err(|_| not_a_function(input.span()))?;
+        match input.parse::<Group>() {
+            Ok(body) if body.delimiter() == Delimiter::Brace && input.is_empty() => {
+                Ok(HandlerFn { attrs, vis, sig, body })
+            }
+            _ => Err(syn::Error::new(sig.ident.span(), "a handler needs a body: `{ ... }` after its signature")),
+        }
+    }
+}
 
 /// How the handler takes the user.
 #[derive(Clone, Copy, PartialEq)]
@@ -27,33 +53,38 @@ struct UserParam {
     kind: UserKind,
 }
 
+/// What the checks made of the signature.
+struct Checked {
+    params: Vec<Param>,
+    user: Option<UserParam>,
+}
+
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let requirement = args::parse(args, &mut errors);
-    let function: ItemFn = match syn::parse2(item.clone()) {
+    let mut function: HandlerFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
-        Err(_) => {
-            let message = "#[authenticate] applies to async handler functions";
-            errors.push(syn::Error::new(first_token_span(&item), message));
-            return with_item(item, errors.finish().unwrap_err());
+        Err(error) => {
+            errors.push(error);
+            return with_item(item, errors.into_error());
         }
     };
-    let (params, user) = check_signature(&function, &mut errors);
-    if let (Some(Requirement::Skip), Some(user)) = (&requirement, &user) {
+    let checked = check_signature(&function, &mut errors);
+    if let (Some(Requirement::Skip), Some(user)) = (&requirement, &checked.user) {
         errors.spanned(
             &user.ty,
             "a handler with `#[authenticate(skip)]` cannot take `CurrentUser`: nothing authenticates it",
         );
     }
     match (errors.finish(), requirement) {
-        (Ok(()), Some(requirement)) => rewrite(function, &requirement, params, user),
+        (Ok(()), Some(requirement)) => emit(&mut function, &requirement, checked),
         (Err(error), _) => with_item(item, error),
         // `args::parse` returns `None` only after pushing an error.
         (Ok(()), None) => item,
     }
 }
 
-fn check_signature(function: &ItemFn, errors: &mut Errors) -> (Vec<Param>, Option<UserParam>) {
+fn check_signature(function: &HandlerFn, errors: &mut Errors) -> Checked {
     let sig = &function.sig;
     if sig.asyncness.is_none() {
         errors.spanned(sig.fn_token, "the `async` keyword is missing from the handler declaration");
@@ -88,75 +119,7 @@ fn check_signature(function: &ItemFn, errors: &mut Errors) -> (Vec<Param>, Optio
             }
         }
     }
-    (params, user)
-}
-
-const METHOD_MACROS: [&str; 9] = ["get", "post", "put", "delete", "head", "connect", "options", "trace", "patch"];
-
-/// A route an actix route macro below this attribute binds the handler to.
-struct Binding {
-    method: String,
-    path: LitStr,
-    /// The macro's `name = "..."`, or the function's name (what actix names the resource).
-    resource: String,
-}
-
-/// A route macro's arguments: `"/path" (, key = value)* ,?`.
-struct RouteArgs {
-    path: LitStr,
-    options: Vec<(Ident, syn::Expr)>,
-}
-
-impl syn::parse::Parse for RouteArgs {
-    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
-        let path = input.parse()?;
-        let mut options = Vec::new();
-        while input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
-            let key = input.call(Ident::parse_any)?;
-            input.parse::<syn::Token![=]>()?;
-            options.push((key, input.parse()?));
-        }
-        Ok(RouteArgs { path, options })
-    }
-}
-
-impl RouteArgs {
-    fn string_option<'a>(&'a self, key: &'a str) -> impl Iterator<Item = String> + 'a {
-        self.options.iter().filter(move |(k, _)| k == key).filter_map(|(_, value)| match value {
-            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => Some(lit.value()),
-            _ => None,
-        })
-    }
-}
-
-/// Reads the actix route macros written *below* this attribute (still on the function when we
-/// run) and appends to each the guard `guard` (a function emitted beside the handler), which
-/// tells a group when the router chose this resource. Macros that already ran (above us) leave
-/// nothing to read or mark; a malformed one is left for actix's macro to report.
-fn mark_routes(function: &mut ItemFn, guard: &Ident) -> Vec<Binding> {
-    let default_name = function.sig.ident.to_string();
-    let mut bindings = Vec::new();
-    for attr in &mut function.attrs {
-        let Some(kind) = attr.path().segments.last().map(|s| s.ident.to_string()) else { continue };
-        let is_method = METHOD_MACROS.contains(&kind.as_str());
-        if !is_method && kind != "route" {
-            continue;
-        }
-        let syn::Meta::List(list) = &mut attr.meta else { continue };
-        let Ok(args) = list.parse_args::<RouteArgs>() else { continue };
-        let resource = args.string_option("name").last().unwrap_or_else(|| default_name.clone());
-        let methods: Vec<String> =
-            if is_method { vec![kind.to_ascii_uppercase()] } else { args.string_option("method").collect() };
-        for method in methods {
-            bindings.push(Binding { method, path: args.path.clone(), resource: resource.clone() });
-        }
-        let guard_path = LitStr::new(&guard.to_string(), guard.span());
-        if !list.tokens.is_empty() && !list.tokens.to_string().trim_end().ends_with(',') {
-            list.tokens.extend(quote!(,));
-        }
-        list.tokens.extend(quote!(guard = #guard_path));
-    }
-    bindings
+    Checked { params, user }
 }
 
 /// `CurrentUser<..>` (any path ending so) or `Option<CurrentUser<..>>`.
@@ -184,6 +147,97 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     }
 }
 
+const METHOD_MACROS: [&str; 9] = ["get", "post", "put", "delete", "head", "connect", "options", "trace", "patch"];
+
+/// A route an actix route macro below this attribute binds the handler to.
+struct Binding {
+    method: String,
+    path: LitStr,
+    /// The macro's `name = "..."`, or the function's name (what actix names the resource).
+    resource: String,
+}
+
+/// A route macro's arguments: `"/path" (, key = value)* ,?`.
+struct RouteArgs {
+    path: LitStr,
+    options: Vec<(Ident, syn::Expr)>,
+}
+
+impl Parse for RouteArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let path = input.parse()?;
+        let mut options = Vec::new();
+        while input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<syn::Token![=]>()?;
+            options.push((key, input.parse()?));
+        }
+        Ok(RouteArgs { path, options })
+    }
+}
+
+impl RouteArgs {
+    fn string_option<'a>(&'a self, key: &'a str) -> impl Iterator<Item = String> + 'a {
+        self.options.iter().filter(move |(k, _)| k == key).filter_map(|(_, value)| match value {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => Some(lit.value()),
+            _ => None,
+        })
+    }
+}
+
+/// Reads the actix route macros written *below* this attribute (still on the function when we
+/// run) and appends to each the guard `guard` (a function emitted beside the handler), which
+/// tells a group when the router chose this resource. Macros that already ran (above us) leave
+/// nothing to read or mark; a malformed one is left for actix's macro to report.
+fn mark_routes(attrs: &mut [Attribute], handler: &Ident, guard: &Ident) -> Vec<Binding> {
+    let default_name = handler.to_string();
+    let mut bindings = Vec::new();
+    for attr in attrs {
+        let Some(kind) = attr.path().segments.last().map(|s| s.ident.to_string()) else { continue };
+        let is_method = METHOD_MACROS.contains(&kind.as_str());
+        if !is_method && kind != "route" {
+            continue;
+        }
+        let syn::Meta::List(list) = &mut attr.meta else { continue };
+        let Ok(args) = list.parse_args::<RouteArgs>() else { continue };
+        let resource = args.string_option("name").last().unwrap_or_else(|| default_name.clone());
+        let methods: Vec<String> =
+            if is_method { vec![kind.to_ascii_uppercase()] } else { args.string_option("method").collect() };
+        for method in methods {
+            bindings.push(Binding { method, path: args.path.clone(), resource: resource.clone() });
+        }
+        let guard_path = LitStr::new(&guard.to_string(), guard.span());
+        if !list.tokens.is_empty() && !list.tokens.to_string().trim_end().ends_with(',') {
+            list.tokens.extend(quote!(,));
+        }
+        list.tokens.extend(quote!(guard = #guard_path));
+    }
+    bindings
+}
+
+/// The names of the items emitted beside one handler.
+struct Names {
+    marker: Ident,
+    spec: Ident,
+    strategies: Ident,
+    guard: Ident,
+    arg: Ident,
+}
+
+impl Names {
+    fn of(handler: &Ident) -> Self {
+        let span = handler.span();
+        Names {
+            marker: format_ident!("__authn_route_{}", handler, span = span),
+            spec: format_ident!("__AUTHN_ROUTE_{}", handler, span = span),
+            strategies: format_ident!("__AUTHN_STRATEGIES_{}", handler, span = span),
+            guard: format_ident!("__authn_guard_{}", handler, span = span),
+            // Hygienic: the user's code cannot name it.
+            arg: Ident::new("__authn_args", Span::mixed_site()),
+        }
+    }
+}
+
 // Input:
 //     #[authenticate("jwt", scopes = ["read"])]
 //     #[get("/todos/{id}")]                     (or above the attribute, or none)
@@ -198,38 +252,37 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
 //     #[get("/todos/{id}", guard = "__authn_guard_show")]   (only route macros below the attribute)
 //     async fn show<T>(__authn_args: Authenticated<__authn_route_show, (Path<u32>, Data<T>), CurrentUser<Claims>>) -> R {
 //         let (user, (id, db)) = __authn_args.into_parts();
-//         { body }
+//         body's statements                     (spliced, not nested: no `unused_braces`)
 //     }
-fn rewrite(
-    mut function: ItemFn,
-    requirement: &Requirement,
-    params: Vec<Param>,
-    user: Option<UserParam>,
-) -> TokenStream {
-    let guard = format_ident!("__authn_guard_{}", function.sig.ident, span = function.sig.ident.span());
-    let routes = mark_routes(&mut function, &guard);
-    let ItemFn { attrs, vis, sig, block } = function;
-    let name = &sig.ident;
-    let name_str = name.to_string();
-    let hidden = Span::mixed_site();
-    let marker = format_ident!("__authn_route_{}", name, span = name.span());
-    let spec = format_ident!("__AUTHN_ROUTE_{}", name, span = name.span());
-    let strategies = format_ident!("__AUTHN_STRATEGIES_{}", name, span = name.span());
-    let arg = syn::Ident::new("__authn_args", hidden);
+fn emit(function: &mut HandlerFn, requirement: &Requirement, checked: Checked) -> TokenStream {
+    let names = Names::of(&function.sig.ident);
+    let routes = mark_routes(&mut function.attrs, &function.sig.ident, &names.guard);
+    let spec = emit_spec(&function.sig.ident, &function.vis, &names, requirement, checked.user.as_ref(), &routes);
+    let handler = emit_handler(function, &names, &checked);
+    quote! {
+        #spec
+        #handler
+    }
+}
 
-    let requirement_tokens = match requirement {
-        Requirement::Skip => quote!(::authn::__private::Requirement::Skip),
-        Requirement::Strategies(_) => quote!(::authn::__private::Requirement::Strategies(#strategies)),
-    };
-    let strategies_const = match requirement {
-        Requirement::Skip => quote!(),
+/// The marker type, the route's strategies and spec, its registration and its guard.
+fn emit_spec(
+    handler: &Ident,
+    vis: &Visibility,
+    names: &Names,
+    requirement: &Requirement,
+    user: Option<&UserParam>,
+    routes: &[Binding],
+) -> TokenStream {
+    let Names { marker, spec, strategies, guard, .. } = names;
+    let name = handler.to_string();
+    let (requirement_tokens, strategies_const) = match requirement {
+        Requirement::Skip => (quote!(::authn::__private::Requirement::Skip), quote!()),
         Requirement::Strategies(list) => {
             let uses = list.iter().map(|s| {
                 let strategy_name = &s.name;
                 let options = s.options.iter().map(|(key, value)| {
                     let key = key.to_string();
-                    // Values were checked while parsing; a conversion error is reported inline.
-                    let value = value.to_tokens().unwrap_or_else(syn::Error::into_compile_error);
                     quote!((#key, #value))
                 });
                 quote! {
@@ -239,48 +292,25 @@ fn rewrite(
                     )
                 }
             });
-            quote! {
-                #[doc(hidden)]
-                #[allow(non_upper_case_globals)]
-                const #strategies: &[::authn::__private::StrategyUse] = &[#(#uses),*];
-            }
+            (
+                quote!(::authn::__private::Requirement::Strategies(#strategies)),
+                quote! {
+                    #[doc(hidden)]
+                    #[allow(non_upper_case_globals)]
+                    const #strategies: &[::authn::__private::StrategyUse] = &[#(#uses),*];
+                },
+            )
         }
     };
-    let (user_kind, user_pat, user_ty) = match &user {
-        None => (quote!(None), quote!(_), quote!(())),
-        Some(UserParam { pat, ty, kind }) => {
-            let kind = match kind {
-                UserKind::Required => quote!(Required),
-                UserKind::Optional => quote!(Optional),
-            };
-            (kind, quote!(#pat), quote!(#ty))
-        }
+    let user_kind = match user.map(|u| u.kind) {
+        None => quote!(Unused),
+        Some(UserKind::Required) => quote!(Required),
+        Some(UserKind::Optional) => quote!(Optional),
     };
-    let location = quote_spanned! {name.span()=>
-        ::authn::__private::Location {
-            module: ::authn::__private::core::module_path!(),
-            file: ::authn::__private::core::file!(),
-            line: ::authn::__private::core::line!(),
-        }
-    };
-    let routes = routes.iter().map(|Binding { method, path, resource }| {
-        quote!(::authn::__private::RouteBinding { method: #method, path: #path, resource: #resource })
-    });
-    let pats = params.iter().map(|p| &p.pat);
-    let tys = params.iter().map(|p| &p.ty);
-    let syn::Signature { constness, asyncness, unsafety, abi, fn_token, generics, output, .. } = &sig;
-    let where_clause = &generics.where_clause;
-    // The parentheses and braces keep the user's spans, so the item's span is the user's and
-    // lints such as `dead_code` keep firing on it as on any handler.
-    let mut inputs = TokenStream::new();
-    sig.paren_token.surround(&mut inputs, |tokens| {
-        tokens.extend(quote!(#arg: ::authn::__private::Authenticated<#marker, (#(#tys,)*), #user_ty>));
-    });
-    let mut body = TokenStream::new();
-    block.brace_token.surround(&mut body, |tokens| {
-        tokens.extend(quote!(let (#user_pat, (#(#pats,)*)) = #arg.into_parts(); #block));
-    });
-
+    let location = location(handler.span());
+    let routes = routes
+        .iter()
+        .map(|Binding { method, path, resource }| quote!(::authn::__private::route_binding(#method, #path, #resource)));
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
@@ -290,8 +320,8 @@ fn rewrite(
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        static #spec: ::authn::__private::RouteSpec = ::authn::__private::RouteSpec::new(
-            #name_str,
+        static #spec: ::authn::__private::RouteSpec = ::authn::__private::route_spec(
+            #name,
             #location,
             #requirement_tokens,
             ::authn::__private::UserParam::#user_kind,
@@ -313,8 +343,56 @@ fn rewrite(
         ::authn::__private::inventory::submit! {
             ::authn::__private::RouteRegistration(&#spec)
         }
-
-        #(#attrs)*
-        #vis #constness #asyncness #unsafety #abi #fn_token #name #generics #inputs #output #where_clause #body
     }
+}
+
+/// The handler itself: one `Authenticated` argument, the user's patterns rebound, the body's
+/// tokens spliced after them. Parentheses and braces keep the user's spans, so the item's span
+/// is the user's and lints such as `dead_code` keep firing on it as on any handler.
+fn emit_handler(function: &HandlerFn, names: &Names, checked: &Checked) -> TokenStream {
+    let HandlerFn { attrs, vis, sig, body } = function;
+    let Signature { constness, asyncness, unsafety, abi, fn_token, ident, generics, output, paren_token, .. } = sig;
+    let where_clause = &generics.where_clause;
+    let (marker, arg) = (&names.marker, &names.arg);
+    let (user_pat, user_ty) = match &checked.user {
+        None => (quote!(_), quote!(())),
+        Some(UserParam { pat, ty, .. }) => (quote!(#pat), quote!(#ty)),
+    };
+    let pats = checked.params.iter().map(|p| &p.pat);
+    let tys = checked.params.iter().map(|p| &p.ty);
+    let mut inputs = TokenStream::new();
+    paren_token.surround(&mut inputs, |tokens| {
+        tokens.extend(quote!(#arg: ::authn::__private::Authenticated<#marker, (#(#tys,)*), #user_ty>));
+    });
+    // Inner attributes (`#![allow(..)]`) must stay first in the body.
+    let (inner_attrs, statements) = split_inner_attributes(body.stream());
+    let mut stream = inner_attrs;
+    stream.extend(quote!(let (#user_pat, (#(#pats,)*)) = #arg.into_parts();));
+    stream.extend(statements);
+    let mut block = Group::new(Delimiter::Brace, stream);
+    block.set_span(body.span());
+    let mut tokens = TokenStream::new();
+    for attr in attrs {
+        attr.to_tokens(&mut tokens);
+    }
+    tokens.extend(
+        quote!(#vis #constness #asyncness #unsafety #abi #fn_token #ident #generics #inputs #output #where_clause),
+    );
+    tokens.extend([TokenTree::Group(block)]);
+    tokens
+}
+
+/// The leading `#![...]` attributes of a body, and the rest.
+fn split_inner_attributes(body: TokenStream) -> (TokenStream, TokenStream) {
+    let mut trees: Vec<TokenTree> = body.into_iter().collect();
+    let mut at = 0;
+    while let [TokenTree::Punct(hash), TokenTree::Punct(bang), TokenTree::Group(group), ..] = &trees[at..]
+        && hash.as_char() == '#'
+        && bang.as_char() == '!'
+        && group.delimiter() == Delimiter::Bracket
+    {
+        at += 3;
+    }
+    let rest = trees.split_off(at);
+    (trees.into_iter().collect(), rest.into_iter().collect())
 }

@@ -1,18 +1,22 @@
-//! Option values written in attributes, parsed into `'static` data.
-//!
-//! `#[authenticate("jwt", scopes = ["a", "b"], leeway = 30)]` and the kinds of
+//! Option values written in attributes, typed while parsing, and the kinds of
 //! `#[strategy("x", options(scopes = [str]))]`.
+//!
+//! `#[authenticate("jwt", scopes = ["a", "b"], leeway = 30)]`: every value is checked here
+//! (integers fit `i64`, only numbers are negated, only the four literal kinds), so expansion
+//! only writes constants and cannot fail.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Ident, Lit, Token, bracketed};
+use syn::{Ident, Lit, LitStr, Token, bracketed};
 
-/// A literal option value.
+/// A literal option value, as the runtime's `OptionValue` will hold it.
 pub enum Value {
-    Lit(Lit),
-    Neg(Lit),
+    Str(LitStr),
+    Int(i64, Span),
+    Float(f64, Span),
+    Bool(bool, Span),
     List(Vec<Value>),
 }
 
@@ -24,68 +28,57 @@ impl Parse for Value {
             let items = Punctuated::<Value, Token![,]>::parse_terminated(&content)?;
             return Ok(Value::List(items.into_iter().collect()));
         }
-        if input.peek(Token![-]) {
-            input.parse::<Token![-]>()?;
-            let lit: Lit = input.parse()?;
-            return match lit {
-                Lit::Int(_) | Lit::Float(_) => Ok(Value::Neg(lit)),
-                other => Err(syn::Error::new_spanned(other, "only numbers can be negated")),
-            };
+        let negated = input.parse::<Option<Token![-]>>()?;
+        if !input.peek(Lit) {
+            return Err(input.error(
+                "expected an option value: a string, integer, float or bool literal, or a `[...]` list of them",
+            ));
         }
-        if input.peek(Lit) {
-            let lit: Lit = input.parse()?;
-            return match lit {
-                Lit::Str(_) | Lit::Int(_) | Lit::Float(_) | Lit::Bool(_) => Ok(Value::Lit(lit)),
-                other => Err(syn::Error::new_spanned(
-                    other,
-                    "option values are string, integer, float or bool literals, or lists of them",
-                )),
-            };
+        let lit: Lit = input.parse()?;
+        match (negated, lit) {
+            (None, Lit::Str(s)) => Ok(Value::Str(s)),
+            (None, Lit::Bool(b)) => Ok(Value::Bool(b.value, b.span)),
+            (sign, Lit::Int(i)) => {
+                let digits =
+                    if sign.is_some() { format!("-{}", i.base10_digits()) } else { i.base10_digits().to_owned() };
+                digits
+                    .parse::<i64>()
+                    .map(|v| Value::Int(v, i.span()))
+                    .map_err(|_| syn::Error::new_spanned(&i, "integer option out of range for i64"))
+            }
+            (sign, Lit::Float(x)) => {
+                let v: f64 = x.base10_parse()?;
+                Ok(Value::Float(if sign.is_some() { -v } else { v }, x.span()))
+            }
+            (Some(_), other) => Err(syn::Error::new_spanned(other, "only numbers can be negated")),
+            (None, other) => Err(syn::Error::new_spanned(
+                other,
+                "option values are string, integer, float or bool literals, or lists of them",
+            )),
         }
-        Err(input
-            .error("expected an option value: a string, integer, float or bool literal, or a `[...]` list of them"))
     }
 }
 
-impl Value {
-    /// `::authn::__private::OptionValue::...` as a promotable constant expression.
-    pub fn to_tokens(&self) -> syn::Result<TokenStream> {
-        Ok(match self {
-            Value::Lit(Lit::Str(s)) => quote!(::authn::__private::OptionValue::Str(#s)),
-            Value::Lit(Lit::Bool(b)) => quote!(::authn::__private::OptionValue::Bool(#b)),
-            Value::Lit(Lit::Int(i)) => {
-                let v: i64 = i.base10_parse()?;
-                quote!(::authn::__private::OptionValue::Int(#v))
-            }
-            Value::Lit(Lit::Float(x)) => {
-                let v: f64 = x.base10_parse()?;
-                quote!(::authn::__private::OptionValue::Float(#v))
-            }
-            Value::Neg(Lit::Int(i)) => {
-                let v: i64 = format!("-{}", i.base10_digits())
-                    .parse()
-                    .map_err(|_| syn::Error::new_spanned(i, "integer option out of range for i64"))?;
-                quote!(::authn::__private::OptionValue::Int(#v))
-            }
-            Value::Neg(Lit::Float(x)) => {
-                let v: f64 = -x.base10_parse::<f64>()?;
-                quote!(::authn::__private::OptionValue::Float(#v))
-            }
-            Value::List(items) => {
-                let items = items.iter().map(Value::to_tokens).collect::<syn::Result<Vec<_>>>()?;
-                quote!(::authn::__private::OptionValue::List(&[#(#items),*]))
-            }
-            // Parsing only builds the shapes above.
-            Value::Lit(other) | Value::Neg(other) => {
-                return Err(syn::Error::new_spanned(other, "unsupported option value"));
-            }
-        })
+/// `::authn::__private::OptionValue::...`, a promotable constant expression.
+impl ToTokens for Value {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(match self {
+            Value::Str(s) => quote!(::authn::__private::OptionValue::Str(#s)),
+            Value::Int(v, span) => quote_spanned!(*span=> ::authn::__private::OptionValue::Int(#v)),
+            Value::Float(v, span) => quote_spanned!(*span=> ::authn::__private::OptionValue::Float(#v)),
+            Value::Bool(v, span) => quote_spanned!(*span=> ::authn::__private::OptionValue::Bool(#v)),
+            Value::List(items) => quote!(::authn::__private::OptionValue::List(&[#(#items),*])),
+        });
     }
 }
 
 /// The kind an option must have: `str`, `int`, `float`, `bool`, `any` or `[kind]`.
 pub enum Kind {
-    Named(Ident),
+    Str,
+    Int,
+    Float,
+    Bool,
+    Any,
     List(Box<Kind>),
 }
 
@@ -98,30 +91,32 @@ impl Parse for Kind {
             return Ok(Kind::List(Box::new(inner)));
         }
         let ident: Ident = input.parse()?;
-        match ident.to_string().as_str() {
-            "str" | "int" | "float" | "bool" | "any" => Ok(Kind::Named(ident)),
-            _ => Err(syn::Error::new_spanned(
-                ident,
-                "unknown option kind; expected one of: `str`, `int`, `float`, `bool`, `any`, `[kind]`",
-            )),
-        }
+        Ok(match ident.to_string().as_str() {
+            "str" => Kind::Str,
+            "int" => Kind::Int,
+            "float" => Kind::Float,
+            "bool" => Kind::Bool,
+            "any" => Kind::Any,
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    ident,
+                    "unknown option kind; expected one of: `str`, `int`, `float`, `bool`, `any`, `[kind]`",
+                ));
+            }
+        })
     }
 }
 
-impl Kind {
-    pub fn to_tokens(&self) -> TokenStream {
-        match self {
-            Kind::Named(ident) => match ident.to_string().as_str() {
-                "str" => quote!(::authn::__private::OptionKind::Str),
-                "int" => quote!(::authn::__private::OptionKind::Int),
-                "float" => quote!(::authn::__private::OptionKind::Float),
-                "bool" => quote!(::authn::__private::OptionKind::Bool),
-                _ => quote!(::authn::__private::OptionKind::Any),
-            },
-            Kind::List(inner) => {
-                let inner = inner.to_tokens();
-                quote!(::authn::__private::OptionKind::List(&#inner))
-            }
-        }
+/// `::authn::__private::OptionKind::...`.
+impl ToTokens for Kind {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(match self {
+            Kind::Str => quote!(::authn::__private::OptionKind::Str),
+            Kind::Int => quote!(::authn::__private::OptionKind::Int),
+            Kind::Float => quote!(::authn::__private::OptionKind::Float),
+            Kind::Bool => quote!(::authn::__private::OptionKind::Bool),
+            Kind::Any => quote!(::authn::__private::OptionKind::Any),
+            Kind::List(inner) => quote!(::authn::__private::OptionKind::List(&#inner)),
+        });
     }
 }

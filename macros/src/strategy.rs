@@ -5,9 +5,9 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{FnArg, Ident, ImplItem, ImplItemFn, Item, ItemFn, ItemImpl, LitStr, Token, parenthesized};
+use syn::{FnArg, Ident, ImplItem, ImplItemFn, Item, ItemFn, ItemImpl, LitStr, Signature, Token, parenthesized};
 
-use crate::diagnostics::{Errors, check_strategy_name, first_token_span, with_item};
+use crate::diagnostics::{Errors, check_strategy_name, first_token_span, location, with_item};
 use crate::options::Kind;
 
 /// `"name"` then, for function strategies, `options(key = kind, ...)`.
@@ -16,44 +16,68 @@ struct Args {
     options: Option<(Ident, Vec<(Ident, Kind)>)>,
 }
 
-impl Parse for Args {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if input.is_empty() {
-            return Err(syn::Error::new(
+/// Parses the attribute, every mistake into `errors`; `None` when there is no usable name.
+fn parse_args(args: TokenStream, errors: &mut Errors) -> Option<Args> {
+    let mut pieces = crate::args::split_at_commas(args).into_iter();
+    let name = match pieces.next() {
+        None => {
+            errors.push(syn::Error::new(
                 Span::call_site(),
                 "#[strategy] needs the name routes will use, e.g. `#[strategy(\"api-key\")]`",
             ));
+            None
         }
-        if !input.peek(LitStr) {
-            return Err(input.error("expected the strategy name as a string literal, e.g. `#[strategy(\"api-key\")]`"));
-        }
-        let name: LitStr = input.parse()?;
-        let mut options = None;
-        while input.peek(Token![,]) {
-            input.parse::<Token![,]>()?;
-            if input.is_empty() {
-                break;
+        Some(first) => match syn::parse2::<LitStr>(first.clone()) {
+            Ok(name) => {
+                check_strategy_name(&name, errors);
+                Some(name)
             }
-            let key: Ident = input.parse()?;
-            if key != "options" {
-                return Err(syn::Error::new_spanned(key, "unknown #[strategy] argument; expected `options(...)`"));
+            Err(_) => {
+                errors.push(syn::Error::new(
+                    first_token_span(&first),
+                    "expected the strategy name as a string literal, e.g. `#[strategy(\"api-key\")]`",
+                ));
+                None
             }
-            if options.is_some() {
-                return Err(syn::Error::new_spanned(key, "`options(...)` is given twice"));
-            }
-            let content;
-            parenthesized!(content in input);
-            let entries = Punctuated::<OptionDecl, Token![,]>::parse_terminated(&content)?;
-            let mut seen: Vec<(Ident, Kind)> = Vec::new();
-            for OptionDecl(key, kind) in entries {
-                if seen.iter().any(|(k, _)| *k == key) {
-                    return Err(syn::Error::new_spanned(key, "option declared twice"));
+        },
+    };
+    let mut options: Option<(Ident, Vec<(Ident, Kind)>)> = None;
+    for piece in pieces {
+        match syn::parse2::<OptionsArg>(piece) {
+            Err(error) => errors.push(error),
+            Ok(OptionsArg(key, entries)) => {
+                if options.is_some() {
+                    errors.spanned(&key, "`options(...)` is given twice");
+                    continue;
                 }
-                seen.push((key, kind));
+                let mut seen: Vec<(Ident, Kind)> = Vec::new();
+                for OptionDecl(option, kind) in entries {
+                    if seen.iter().any(|(k, _)| *k == option) {
+                        errors.spanned(&option, "option declared twice");
+                        continue;
+                    }
+                    seen.push((option, kind));
+                }
+                options = Some((key, seen));
             }
-            options = Some((key, seen));
         }
-        Ok(Args { name, options })
+    }
+    name.map(|name| Args { name, options })
+}
+
+/// `options(key = kind, ...)`.
+struct OptionsArg(Ident, Vec<OptionDecl>);
+
+impl Parse for OptionsArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.parse()?;
+        if key != "options" {
+            return Err(syn::Error::new_spanned(key, "unknown #[strategy] argument; expected `options(...)`"));
+        }
+        let content;
+        parenthesized!(content in input);
+        let entries = Punctuated::<OptionDecl, Token![,]>::parse_terminated(&content)?;
+        Ok(OptionsArg(key, entries.into_iter().collect()))
     }
 }
 
@@ -69,20 +93,13 @@ impl Parse for OptionDecl {
 
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let args = match syn::parse2::<Args>(args) {
-        Ok(args) => {
-            check_strategy_name(&args.name, &mut errors);
-            Some(args)
-        }
-        Err(error) => {
-            errors.push(error);
-            None
-        }
-    };
+    let args = parse_args(args, &mut errors);
     let parsed = syn::parse2::<Item>(item.clone());
     let expansion = match (parsed, args) {
         (Ok(Item::Impl(block)), Some(args)) => expand_impl(block, &args, &mut errors),
-        (Ok(Item::Fn(function)), Some(args)) => expand_fn(function, &args, &mut errors),
+        (Ok(Item::Fn(function)), Some(args)) => {
+            check_fn(&function, &mut errors).map(|form| emit_fn(&function, &args, form))
+        }
         (Ok(Item::Impl(_) | Item::Fn(_)), None) => None,
         (other, _) => {
             let span = match &other {
@@ -105,16 +122,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn registration(name: &LitStr, build: TokenStream, span: Span) -> TokenStream {
-    let location = quote_spanned! {span=>
-        ::authn::__private::Location {
-            module: ::authn::__private::core::module_path!(),
-            file: ::authn::__private::core::file!(),
-            line: ::authn::__private::core::line!(),
-        }
-    };
+    let location = location(span);
     quote! {
         ::authn::__private::inventory::submit! {
-            ::authn::__private::StrategyRegistration { name: #name, build: #build, location: #location }
+            ::authn::__private::strategy_registration(#name, #build, #location)
         }
     }
 }
@@ -160,7 +171,10 @@ fn expand_impl(mut block: ItemImpl, args: &Args, errors: &mut Errors) -> Option<
             && method.sig.ident == "authenticate"
             && method.sig.asyncness.is_some()
         {
-            box_async_method(method, errors);
+            *method = match check_method(&method.sig, errors) {
+                Some(parts) => emit_method(method, parts),
+                None => fallback_method(method),
+            };
         }
     }
     if !errors.is_empty() {
@@ -177,45 +191,58 @@ fn expand_impl(mut block: ItemImpl, args: &Args, errors: &mut Errors) -> Option<
     })
 }
 
-/// `async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> R`
-/// becomes the trait's boxed form; the body moves into an `async move` block unchanged.
-fn box_async_method(method: &mut ImplItemFn, errors: &mut Errors) {
-    let sig = &method.sig;
+/// What an `async fn authenticate` must have for the boxed form: its two typed parameters and
+/// its return type.
+struct MethodParts {
+    request: syn::PatType,
+    options: syn::PatType,
+    output: syn::Type,
+}
+
+fn check_method(sig: &Signature, errors: &mut Errors) -> Option<MethodParts> {
     let inputs: Vec<&FnArg> = sig.inputs.iter().collect();
-    let (request, options) = match inputs.as_slice() {
+    let parameters = match inputs.as_slice() {
         [FnArg::Receiver(receiver), FnArg::Typed(request), FnArg::Typed(options)]
             if receiver.reference.is_some() && receiver.mutability.is_none() =>
         {
-            (request, options)
+            Some((request, options))
         }
         _ => {
             errors.spanned(&sig.inputs, "expected `(&self, request: &HttpRequest, options: &StrategyOptions)`");
-            return;
+            None
         }
     };
-    let (output, output_span) = match &sig.output {
-        syn::ReturnType::Type(_, ty) => (quote!(#ty), first_token_span(ty)),
+    let output = match &sig.output {
+        syn::ReturnType::Type(_, ty) => Some(ty),
         syn::ReturnType::Default => {
             errors.spanned(sig.fn_token, "`authenticate` returns `Result<Outcome, AuthError>`");
-            return;
+            None
         }
     };
+    let ((request, options), output) = (parameters?, output?);
+    Some(MethodParts { request: (*request).clone(), options: (*options).clone(), output: (**output).clone() })
+}
+
+/// `async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> R`
+/// becomes the trait's boxed form; the body moves into an `async move` block unchanged.
+fn emit_method(method: &ImplItemFn, MethodParts { request, options, output }: MethodParts) -> ImplItemFn {
     let lifetime = syn::Lifetime::new("'__authn", Span::mixed_site());
-    let boxed_output = quote_spanned!(output_span=> ::authn::__private::LocalBoxFuture<#lifetime, #output>);
+    let boxed_output =
+        quote_spanned!(first_token_span(&output)=> ::authn::__private::LocalBoxFuture<#lifetime, #output>);
     let (request_pat, options_pat) = (&request.pat, &options.pat);
     let request_ty = reference_with_lifetime(&request.ty, &lifetime);
     let options_ty = reference_with_lifetime(&options.ty, &lifetime);
     let body = &method.block;
     let attrs = &method.attrs;
     let vis = &method.vis;
-    let async_span = sig.asyncness.map_or_else(Span::call_site, |a| a.span);
+    let async_span = method.sig.asyncness.map_or_else(Span::call_site, |a| a.span);
     let boxed = quote_spanned! {async_span=>
         ::authn::__private::Box::pin(async move {
             let __authn_ret: #output = #body;
             __authn_ret
         })
     };
-    let rewritten: ImplItemFn = syn::parse_quote! {
+    syn::parse_quote! {
         #(#attrs)*
         #vis fn authenticate<#lifetime>(
             &#lifetime self,
@@ -224,8 +251,24 @@ fn box_async_method(method: &mut ImplItemFn, errors: &mut Errors) {
         ) -> #boxed_output {
             #boxed
         }
-    };
-    *method = rewritten;
+    }
+}
+
+/// A method whose signature our error already explains: the trait's exact signature with a
+/// body that never runs (the crate does not compile), so rustc adds no second error about the
+/// same mistake, as thiserror's fallback impls do.
+fn fallback_method(method: &ImplItemFn) -> ImplItemFn {
+    let attrs = &method.attrs;
+    syn::parse_quote! {
+        #(#attrs)*
+        fn authenticate<'__authn>(
+            &'__authn self,
+            _: &'__authn ::authn::__private::HttpRequest,
+            _: &'__authn ::authn::__private::StrategyOptions,
+        ) -> ::authn::__private::StrategyFuture<'__authn> {
+            ::authn::__private::core::unreachable!()
+        }
+    }
 }
 
 fn reference_with_lifetime(ty: &syn::Type, lifetime: &syn::Lifetime) -> TokenStream {
@@ -245,7 +288,15 @@ fn reference_with_lifetime(ty: &syn::Type, lifetime: &syn::Lifetime) -> TokenStr
 //     async fn session(identity: Option<Identity>) -> Verdict { .. }
 // Output: the fn unchanged, plus (in an anonymous const) a unit struct implementing
 // AuthenticationStrategy by calling it, and its registration.
-fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<TokenStream> {
+/// The two forms of a function strategy.
+enum FnForm {
+    /// `(request: &HttpRequest)`, or with `options: &StrategyOptions`: the number of parameters.
+    Request(usize),
+    /// Extractors by value, answering a `Verdict`.
+    Adapter,
+}
+
+fn check_fn(function: &ItemFn, errors: &mut Errors) -> Option<FnForm> {
     let sig = &function.sig;
     if sig.asyncness.is_none() {
         errors.spanned(sig.fn_token, "the `async` keyword is missing from the strategy function");
@@ -283,12 +334,23 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
     if !errors.is_empty() {
         return None;
     }
+    Some(if adapter { FnForm::Adapter } else { FnForm::Request(sig.inputs.len()) })
+}
+
+// Input:
+//     #[strategy("api-key", options(header = str))]
+//     async fn api_key(request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> { .. }
+// or, the adapter form, extractors by value:
+//     async fn session(identity: Option<Identity>) -> Verdict { .. }
+// Output: the fn unchanged, plus (in an anonymous const) a unit struct implementing
+// AuthenticationStrategy by calling it, and its registration.
+fn emit_fn(function: &ItemFn, args: &Args, form: FnForm) -> TokenStream {
+    let sig = &function.sig;
     let name = &sig.ident;
     let hidden = format_ident!("__AuthnFnStrategy", span = Span::mixed_site());
     let accepted = args.options.as_ref().map(|(_, entries)| {
         let specs = entries.iter().map(|(key, kind)| {
             let key = key.to_string();
-            let kind = kind.to_tokens();
             quote!(::authn::__private::OptionSpec::new(#key, #kind))
         });
         quote! {
@@ -302,32 +364,12 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
     let register = registration(&args.name, build, name.span());
     let request = Ident::new("request", Span::mixed_site());
     let options = Ident::new("options", Span::mixed_site());
-    let future = if adapter {
-        // `from_extractor` extracts the tuple of the parameters' types, then calls the function.
-        let types = typed.iter().map(|t| &t.ty);
-        let bindings: Vec<Ident> =
-            (0..typed.len()).map(|i| Ident::new(&format!("__authn_arg{i}"), Span::mixed_site())).collect();
-        // The answer goes through `into_verdict`, spanned at the return type, so a function that
-        // answers something else is reported there.
-        let output_span = match &sig.output {
-            syn::ReturnType::Default => sig.paren_token.span.close(),
-            syn::ReturnType::Type(_, ty) => first_token_span(ty),
-        };
-        let answer = quote_spanned!(output_span=> ::authn::__private::into_verdict(__authn_answer));
-        // Spanned at the parameter list: an argument that is not an extractor is reported there.
-        quote_spanned! {sig.paren_token.span.join()=>
-            ::authn::__private::from_extractor(#request, |(#(#bindings,)*): (#(#types,)*)| async move {
-                let __authn_answer = #name(#(#bindings),*).await;
-                #answer
-            })
-        }
-    } else {
-        match sig.inputs.len() {
-            1 => quote!(#name(#request)),
-            _ => quote!(#name(#request, #options)),
-        }
+    let future = match form {
+        FnForm::Adapter => adapter_future(sig, &request),
+        FnForm::Request(1) => quote!(#name(#request)),
+        FnForm::Request(_) => quote!(#name(#request, #options)),
     };
-    Some(quote! {
+    quote! {
         #function
 
         const _: () = {
@@ -347,5 +389,27 @@ fn expand_fn(function: ItemFn, args: &Args, errors: &mut Errors) -> Option<Token
 
             #register
         };
-    })
+    }
+}
+
+/// `from_extractor` extracts the tuple of the parameters' types, then calls the function; its
+/// answer goes through `into_verdict`, spanned at the return type, so a function that answers
+/// something else is reported there, and the call is spanned at the parameter list, so an
+/// argument that is not an extractor is reported there.
+fn adapter_future(sig: &Signature, request: &Ident) -> TokenStream {
+    let name = &sig.ident;
+    let types = sig.inputs.iter().filter_map(|arg| if let FnArg::Typed(t) = arg { Some(&t.ty) } else { None });
+    let bindings: Vec<Ident> =
+        (0..sig.inputs.len()).map(|i| Ident::new(&format!("__authn_arg{i}"), Span::mixed_site())).collect();
+    let output_span = match &sig.output {
+        syn::ReturnType::Default => sig.paren_token.span.close(),
+        syn::ReturnType::Type(_, ty) => first_token_span(ty),
+    };
+    let answer = quote_spanned!(output_span=> ::authn::__private::into_verdict(__authn_answer));
+    quote_spanned! {sig.paren_token.span.join()=>
+        ::authn::__private::from_extractor(#request, |(#(#bindings,)*): (#(#types,)*)| async move {
+            let __authn_answer = #name(#(#bindings),*).await;
+            #answer
+        })
+    }
 }

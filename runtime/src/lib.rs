@@ -120,6 +120,36 @@ pub mod __private {
     pub use ::inventory;
     pub use ::std::boxed::Box;
 
+    /// Where an item is; `const` so a `static` can hold it.
+    pub const fn location(module: &'static str, file: &'static str, line: u32) -> Location {
+        Location { module, file, line }
+    }
+
+    /// What `#[strategy]` submits to the registry.
+    pub const fn strategy_registration(
+        name: &'static str,
+        build: fn() -> Box<dyn crate::AuthenticationStrategy>,
+        location: Location,
+    ) -> StrategyRegistration {
+        StrategyRegistration { name, build, location }
+    }
+
+    /// One route macro below `#[authenticate]`.
+    pub const fn route_binding(method: &'static str, path: &'static str, resource: &'static str) -> RouteBinding {
+        RouteBinding { method, path, resource }
+    }
+
+    /// The description `#[authenticate]` keeps in a `static`.
+    pub const fn route_spec(
+        handler: &'static str,
+        location: Location,
+        requirement: Requirement,
+        user: UserParam,
+        routes: &'static [RouteBinding],
+    ) -> RouteSpec {
+        RouteSpec::new(handler, location, requirement, user, routes)
+    }
+
     /// Builds a `#[strategy]` type once, with `Default`.
     pub fn build_default<T: crate::AuthenticationStrategy + Default>() -> Box<dyn crate::AuthenticationStrategy> {
         Box::new(T::default())

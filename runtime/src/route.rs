@@ -65,7 +65,7 @@ pub enum Requirement {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserParam {
     /// No user parameter: authentication still required.
-    None,
+    Unused,
     /// `CurrentUser<..>`: authentication required.
     Required,
     /// `Option<CurrentUser<..>>`: anonymous requests run with `None`; bad credentials still fail.
@@ -215,7 +215,7 @@ impl fmt::Display for RouteSpec {
             }
         }
         match self.user {
-            UserParam::None => Ok(()),
+            UserParam::Unused => Ok(()),
             UserParam::Required => f.write_str(", user required"),
             UserParam::Optional => f.write_str(", user optional"),
         }

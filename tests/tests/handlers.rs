@@ -460,7 +460,7 @@ async fn the_route_report_lists_every_annotated_handler() {
         "below the route macro the route is unknown"
     );
     assert_eq!(find("optional").user, authn::UserParam::Optional);
-    assert_eq!(find("no_user_param").user, authn::UserParam::None);
+    assert_eq!(find("no_user_param").user, authn::UserParam::Unused);
     assert!(routes.iter().all(|r| r.handler != "ping"), "undecorated handlers are not reported");
     assert!(authn::validate().is_ok(), "{:?}", authn::validate());
 }

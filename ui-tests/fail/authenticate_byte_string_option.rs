@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("jwt", realm = b"x")]
+async fn handler() {}
+
+fn main() {}

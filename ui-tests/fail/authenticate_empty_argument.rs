@@ -1,0 +1,8 @@
+use authn::authenticate;
+
+#[authenticate("jwt",, "basic")]
+async fn handler() -> &'static str {
+    "hi"
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate("jwt")]
+async fn handler() -> &'static str;
+
+fn main() {}

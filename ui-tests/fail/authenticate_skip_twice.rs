@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate(skip, skip)]
+async fn handler() {}
+
+fn main() {}
