@@ -38,7 +38,7 @@ use futures_util::future::BoxFuture;
 use subtle::ConstantTimeEq;
 
 use crate::credentials::{self, Single};
-use crate::storage::{StoreError, internal};
+use crate::storage::{StoreError, unavailable};
 use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions, UserProfile};
 
 /// No key in the request.
@@ -84,7 +84,7 @@ impl std::fmt::Debug for IssuedKey {
 /// Makes a new key for `client` (for stores other than [`MemoryApiKeys`]).
 pub fn generate(client: impl Into<String>, expires_at: Option<SystemTime>) -> Result<IssuedKey, StoreError> {
     let mut bytes = [0u8; 8 + 32];
-    crate::secret::fill(&mut bytes).map_err(|e| StoreError(format!("random generator: {e}")))?;
+    crate::secret::fill(&mut bytes).map_err(|e| StoreError::msg(format!("random generator: {e}")))?;
     let (id, secret) = bytes.split_at(8);
     let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
@@ -126,7 +126,7 @@ impl MemoryApiKeys {
     pub fn issue(&self, client: &str, expires_at: Option<SystemTime>) -> Result<String, StoreError> {
         let mut keys = self.write();
         if !keys.clients.contains_key(client) {
-            return Err(StoreError(format!("no API client {client:?}")));
+            return Err(StoreError::msg(format!("no API client {client:?}")));
         }
         let issued = generate(client, expires_at)?;
         keys.keys.insert(issued.stored.id.clone(), issued.stored);
@@ -289,7 +289,7 @@ impl AuthenticationStrategy for ApiKeyStrategy {
             Ok(None) => return Err(AuthError::missing_credentials(NOT_FOUND).with_challenge(config.challenge())),
             Ok(Some(key)) => key,
         };
-        let profile = check(config.store.as_ref(), key).await.map_err(internal)?.ok_or_else(invalid)?;
+        let profile = check(config.store.as_ref(), key).await.map_err(unavailable)?.ok_or_else(invalid)?;
         crate::scope::require(&profile, options, config.challenge())?;
         Ok(Outcome::User(profile))
     }

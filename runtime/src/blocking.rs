@@ -9,7 +9,7 @@ where
     F: FnOnce() -> T + Send + 'static,
 {
     match tokio::runtime::Handle::try_current() {
-        Ok(handle) => handle.spawn_blocking(work).await.map_err(|e| StoreError(format!("blocking task failed: {e}"))),
+        Ok(handle) => handle.spawn_blocking(work).await.map_err(|e| StoreError::new("blocking task", e)),
         Err(_) => Ok(work()),
     }
 }

@@ -25,6 +25,12 @@ pub const AUTHENTICATION_MISCONFIGURED: &str = "AUTHENTICATION_MISCONFIGURED";
 pub const AUTHENTICATION_BUSY: &str = "AUTHENTICATION_BUSY";
 /// Error code of a 429 when a login or client is throttled: retry after `Retry-After`.
 pub const TOO_MANY_ATTEMPTS: &str = "TOO_MANY_ATTEMPTS";
+/// How long a client is told to wait after a store failure: long enough not to hammer a
+/// database that is restarting, short enough that users barely notice a blip.
+const STORE_RETRY_AFTER_SECONDS: u64 = 5;
+
+/// 503: a store authentication needs (users, tokens, keys) failed; retry later.
+pub const AUTHENTICATION_UNAVAILABLE: &str = "AUTHENTICATION_UNAVAILABLE";
 
 /// Why a strategy rejected a request. 401 unless the strategy chose another 4xx.
 ///
@@ -97,6 +103,18 @@ impl AuthError {
             ..AuthError::unauthorized("The server is busy checking credentials; retry later.")
         }
         .with_code(AUTHENTICATION_BUSY)
+    }
+
+    /// A 503 with `Retry-After`: a store authentication needs failed (the database is gone).
+    /// Final; code [`AUTHENTICATION_UNAVAILABLE`]. The cause belongs in the log, never here.
+    pub fn store_unavailable() -> Self {
+        AuthError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            stop_chain: true,
+            retry_after: Some(STORE_RETRY_AFTER_SECONDS),
+            ..AuthError::unauthorized("Authentication is unavailable; retry later.")
+        }
+        .with_code(AUTHENTICATION_UNAVAILABLE)
     }
 
     /// A 429 with `Retry-After`: too many failed attempts. Final; code [`TOO_MANY_ATTEMPTS`].

@@ -4,10 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use authn::jwt::{
-    Algorithm, Credentials, DefaultUserService, JwtConfig, JwtKey, MemoryStore, MemoryUserStore, PasswordHasher,
-    RefreshTokenService, StoredUser, TokenStore, UserService,
-};
+use authn::jwt::{Algorithm, JwtConfig, JwtKey, MemoryStore, RefreshTokenService, TokenStore};
+use authn::users::{Credentials, DefaultUserService, MemoryUserStore, PasswordHasher, StoredUser, UserService};
 use authn::{CurrentUser, authenticate};
 use base64::Engine;
 use serde::Deserialize;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, HttpResponse, post, web};
-use authn::jwt::{Credentials, DefaultUserService, MemoryUserStore, PasswordHasher, StoredUser, UserService};
 use authn::users::HashingLimit;
+use authn::users::{Credentials, DefaultUserService, MemoryUserStore, PasswordHasher, StoredUser, UserService};
 use authn_tests::http::send;
 
 /// Slow enough that a burst arrives while the first hashes still run.

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpRequest, HttpResponse, post, web};
-use authn::jwt::{Credentials, DefaultUserService, MemoryUserStore, SqliteStore, StoredUser, UserService};
+use authn::jwt::SqliteStore;
 use authn::users::{Backoff, LoginThrottle, MemoryThrottle, ThrottleStore};
+use authn::users::{Credentials, DefaultUserService, MemoryUserStore, StoredUser, UserService};
 use authn_tests::jwt::fast_hasher;
 
 const QUICK: Backoff = Backoff {

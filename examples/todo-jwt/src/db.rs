@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use authn::jwt::{StoreError, StoredUser, UserStore};
+use authn::StoreError;
+use authn::users::{StoredUser, UserStore};
 use futures_util::future::BoxFuture;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -65,7 +66,7 @@ pub struct Database {
 }
 
 fn db_error(error: rusqlite::Error) -> ApiError {
-    ApiError::internal(error)
+    ApiError::unavailable(error)
 }
 
 impl Database {
@@ -112,11 +113,11 @@ impl Database {
     {
         let connection = Arc::clone(&self.connection);
         actix_web::web::block(move || {
-            let mut connection = connection.lock().map_err(|_| ApiError::internal("database lock poisoned"))?;
+            let mut connection = connection.lock().map_err(|_| ApiError::unavailable("database lock poisoned"))?;
             work(&mut connection)
         })
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::unavailable)?
     }
 
     /// Inserts a user; an email already taken is a 409.
@@ -279,7 +280,7 @@ fn row_to_todo(r: &rusqlite::Row<'_>) -> rusqlite::Result<Todo> {
 }
 
 fn store_error(error: ApiError) -> StoreError {
-    StoreError(error.to_string())
+    StoreError::new("todo database", error)
 }
 
 impl UserStore for Database {

@@ -92,17 +92,17 @@ const ERRORS: &[(&str, &str, &[u16])] = &[
     ("post", "/signup", &[400, 409, 413, 422, 431, 503]),
     ("post", "/users/login", &[400, 401, 413, 422, 429, 431, 503]),
     ("post", "/users/refresh-login", &[400, 401, 413, 422, 429, 431, 503]),
-    ("post", "/refresh", &[400, 401, 413, 422, 431]),
-    ("post", "/users/logout", &[400, 413, 422, 431]),
-    ("get", "/whoAmI", &[431]),
-    ("post", "/todos", &[400, 413, 422, 431]),
-    ("get", "/todos", &[400, 431]),
-    ("get", "/todos/count", &[400, 431]),
-    ("patch", "/todos", &[400, 413, 422, 431]),
-    ("get", "/todos/{id}", &[400, 404, 431]),
-    ("put", "/todos/{id}", &[400, 404, 413, 422, 431]),
-    ("patch", "/todos/{id}", &[400, 404, 413, 422, 431]),
-    ("delete", "/todos/{id}", &[400, 404, 431]),
+    ("post", "/refresh", &[400, 401, 413, 422, 431, 503]),
+    ("post", "/users/logout", &[400, 413, 422, 431, 503]),
+    ("get", "/whoAmI", &[431, 503]),
+    ("post", "/todos", &[400, 413, 422, 431, 503]),
+    ("get", "/todos", &[400, 431, 503]),
+    ("get", "/todos/count", &[400, 431, 503]),
+    ("patch", "/todos", &[400, 413, 422, 431, 503]),
+    ("get", "/todos/{id}", &[400, 404, 431, 503]),
+    ("put", "/todos/{id}", &[400, 404, 413, 422, 431, 503]),
+    ("patch", "/todos/{id}", &[400, 404, 413, 422, 431, 503]),
+    ("delete", "/todos/{id}", &[400, 404, 431, 503]),
 ];
 
 fn describe(status: u16) -> &'static str {
@@ -115,7 +115,7 @@ fn describe(status: u16) -> &'static str {
         422 => "The body does not fit its schema (VALIDATION_FAILED, with details)",
         429 => "Too many failed logins: retry after Retry-After seconds",
         431 => "The request's headers are over 16 KiB",
-        503 => "Password hashing is at its bound: retry after Retry-After seconds",
+        503 => "The database is unavailable, or password hashing is at its bound: retry after Retry-After seconds",
         _ => "Error",
     }
 }

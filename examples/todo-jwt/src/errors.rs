@@ -1,10 +1,14 @@
 //! LoopBack's error bodies for what the API itself refuses: 400, 404 `ENTITY_NOT_FOUND`, 409,
-//! 422 `VALIDATION_FAILED` with `details`, 500 without details.
+//! 422 `VALIDATION_FAILED` with `details`, and 503 `SERVICE_UNAVAILABLE` with `Retry-After` when
+//! the database fails (its cause is logged, never sent).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
+
+/// What a 503 tells the client to wait: a restarting database is back within seconds.
+pub const RETRY_AFTER_SECONDS: u64 = 5;
 
 /// One failed check of a request body, in LoopBack's `details` shape.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -28,8 +32,9 @@ pub enum ApiError {
     NotFound { entity: &'static str, id: String },
     /// 409, e.g. an email already registered.
     Conflict(String),
-    /// 500; the cause is logged, never sent.
-    Internal(String),
+    /// 503: the database (or the system's random generator) failed; the cause is logged, never
+    /// sent, and the client is told when to retry.
+    Unavailable(String),
 }
 
 impl fmt::Display for ApiError {
@@ -38,16 +43,18 @@ impl fmt::Display for ApiError {
             ApiError::BadRequest { message, .. } | ApiError::Conflict(message) => f.write_str(message),
             ApiError::Validation(_) => f.write_str("validation failed"),
             ApiError::NotFound { entity, id } => write!(f, "Entity not found: {entity} with id {id}"),
-            ApiError::Internal(cause) => write!(f, "internal error: {cause}"),
+            ApiError::Unavailable(cause) => write!(f, "unavailable: {cause}"),
         }
     }
 }
 
+impl std::error::Error for ApiError {}
+
 impl ApiError {
-    /// A 500 from any error, logged here.
-    pub fn internal(cause: impl fmt::Display) -> Self {
-        tracing::error!(%cause, "internal error");
-        ApiError::Internal(cause.to_string())
+    /// A 503 from any failure of the database, logged here.
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        tracing::error!(%cause, "database failure");
+        ApiError::Unavailable(cause.to_string())
     }
 }
 
@@ -58,7 +65,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -74,7 +81,12 @@ impl ResponseError for ApiError {
             ),
             ApiError::NotFound { .. } => ("Error", self.to_string(), Some("ENTITY_NOT_FOUND"), None),
             ApiError::Conflict(message) => ("ConflictError", message.clone(), Some("CONFLICT"), None),
-            ApiError::Internal(_) => ("InternalServerError", "Internal Server Error".to_owned(), None, None),
+            ApiError::Unavailable(_) => (
+                "ServiceUnavailableError",
+                "The service is unavailable; retry later.".to_owned(),
+                Some("SERVICE_UNAVAILABLE"),
+                None,
+            ),
         };
         let mut error = serde_json::json!({"statusCode": status.as_u16(), "name": name, "message": message});
         if let Some(code) = code {
@@ -83,7 +95,11 @@ impl ResponseError for ApiError {
         if let Some(details) = details {
             error["details"] = serde_json::to_value(details).unwrap_or_default();
         }
-        HttpResponse::build(status).json(serde_json::json!({"error": error}))
+        let mut response = HttpResponse::build(status);
+        if let ApiError::Unavailable(_) = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
+        response.json(serde_json::json!({"error": error}))
     }
 }
 

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, error, get, web};
 use authn::authenticate;
-use authn::jwt::{DefaultUserService, JwtConfig, JwtTokenService, RefreshTokenService};
+use authn::jwt::{JwtConfig, JwtTokenService, RefreshTokenService};
+use authn::users::DefaultUserService;
 
 use crate::db::Database;
 

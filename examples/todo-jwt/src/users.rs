@@ -2,7 +2,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use authn::events::Origin;
-use authn::jwt::{Credentials, TokenService, UserService};
+use authn::jwt::TokenService;
+use authn::users::{Credentials, UserService};
 use authn::{CurrentUser, authenticate};
 use serde_json::Value;
 
@@ -22,7 +23,7 @@ pub(crate) async fn signup(state: web::Data<AppState>, body: web::Json<Value>) -
     let (email, password, map) = validate::credentials(&body, &["username"])?;
     let username = validate::username(map)?;
     let password_hash = state.users.hasher().hash(&password).await.map_err(errors::auth)?;
-    let id = crate::random_uuid().map_err(ApiError::internal)?;
+    let id = crate::random_uuid().map_err(ApiError::unavailable)?;
     state
         .db
         .insert_user(NewUser { id: id.clone(), email: email.clone(), username: username.clone(), password_hash })

@@ -7,7 +7,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, web};
-use authn::jwt::{Algorithm, DefaultUserService, JwtConfig, JwtKey, PasswordHasher, SqliteStore};
+use authn::jwt::{Algorithm, JwtConfig, JwtKey, SqliteStore};
+use authn::users::{DefaultUserService, PasswordHasher};
 use serde_json::{Value, json};
 use todo_jwt::db::Database;
 use todo_jwt::{AppState, configure};
@@ -43,6 +44,7 @@ struct Answer {
     status: u16,
     body: String,
     content_type: String,
+    retry_after: Option<String>,
 }
 
 impl Answer {
@@ -60,8 +62,9 @@ where
     let status = response.status().as_u16();
     let content_type =
         response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = String::from_utf8_lossy(&read_body(response).await).into_owned();
-    Answer { status, body, content_type }
+    Answer { status, body, content_type, retry_after }
 }
 
 fn bearer(token: &str) -> (&'static str, String) {
@@ -481,6 +484,44 @@ async fn data_survives_a_restart() {
     )
     .await;
     assert_eq!(login.status, 200);
+}
+
+/// The database goes away under a running server (its tables dropped by another connection, as
+/// a botched migration or a restored backup would): every request that needs it answers 503
+/// with `Retry-After` and a stable JSON body, never a 500 and never the database's own words.
+#[actix_rt::test]
+async fn a_database_that_went_away_is_a_503_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("todo.db");
+    let (config, state) = app_parts(Database::open(&path).unwrap(), SqliteStore::open(&path).unwrap());
+    let app = init_service(App::new().configure(configure(config, state))).await;
+    let (_, token) = signup_and_login(&app, "gone@y.io").await;
+    let credentials = json!({"email": "gone@y.io", "password": "testuser2"});
+    let pair = send(&app, TestRequest::post().uri("/users/refresh-login").set_json(&credentials)).await.json();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TABLE todos; DROP TABLE users; DROP TABLE authn_refresh;")
+        .unwrap();
+    let cases = [
+        ("SERVICE_UNAVAILABLE", TestRequest::get().uri("/todos").insert_header(bearer(&token))),
+        (
+            "SERVICE_UNAVAILABLE",
+            TestRequest::post().uri("/todos").insert_header(bearer(&token)).set_json(json!({"title": "t"})),
+        ),
+        ("AUTHENTICATION_UNAVAILABLE", TestRequest::post().uri("/users/login").set_json(&credentials)),
+        (
+            "AUTHENTICATION_UNAVAILABLE",
+            TestRequest::post().uri("/refresh").set_json(json!({"refreshToken": pair["refreshToken"]})),
+        ),
+    ];
+    for (code, request) in cases {
+        let answer = send(&app, request).await;
+        assert_eq!(answer.status, 503, "{}", answer.body);
+        assert_eq!(answer.json()["error"]["code"], code, "{}", answer.body);
+        assert_eq!(answer.json()["error"]["statusCode"], 503);
+        assert!(answer.retry_after.as_deref().is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)));
+        assert!(!answer.body.contains("no such table") && !answer.body.contains("sqlite"), "{}", answer.body);
+    }
 }
 
 #[actix_rt::test]

@@ -36,14 +36,9 @@ pub use jsonwebtoken::Algorithm;
 pub use refresh::{RefreshTokenService, TokenPair, token_response};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use store::{Consumed, MemoryStore, RefreshRecord, StoreError, TokenHash, TokenStore, hash_token};
+pub use store::{Consumed, MemoryStore, RefreshRecord, TokenHash, TokenStore, hash_token};
 pub use strategy::JwtStrategy;
 pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
-// The user service predates `authn::users`; these names stay valid here.
-pub use crate::users::{
-    Credentials, DefaultUserService, INVALID_CREDENTIALS, MemoryUserStore, PasswordHasher, StoredUser, UserService,
-    UserStore,
-};
 
 #[cfg(not(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")))]
 compile_error!("authn's `jwt` feature needs a crypto backend: enable `jwt-aws-lc` (default) or `jwt-rust-crypto`");

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::JwtTokenService;
 use super::config::{JwtConfig, JwtConfigError};
-use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, internal};
+use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, unavailable};
 use super::token::{TokenService, rejected};
 use crate::clock::now;
 use crate::events::{EventKind, Origin, SecurityEvent, emit};
@@ -119,7 +119,7 @@ impl RefreshTokenService {
             user_id: profile.id.clone(),
             expires_at: now() + self.ttl.as_secs(),
         };
-        self.store.insert_refresh(record).await.map_err(internal)?;
+        self.store.insert_refresh(record).await.map_err(unavailable)?;
         Ok(TokenPair { access_token: access.token, refresh_token, expires_in: access.expires_in })
     }
 
@@ -136,7 +136,7 @@ impl RefreshTokenService {
         if refresh_token.is_empty() {
             return Err(rejected(config, "'refresh token' is null"));
         }
-        match self.store.consume_refresh(hash_token(refresh_token), now()).await.map_err(internal)? {
+        match self.store.consume_refresh(hash_token(refresh_token), now()).await.map_err(unavailable)? {
             Consumed::Fresh(record) => {
                 let profile = self.users.find_profile(&record.user_id).await?;
                 self.pair(&profile, record.family).await
@@ -173,7 +173,7 @@ impl RefreshTokenService {
             None => None,
         };
         let family = match refresh_token.filter(|t| !t.is_empty()) {
-            Some(token) => match self.store.consume_refresh(hash_token(token), now()).await.map_err(internal)? {
+            Some(token) => match self.store.consume_refresh(hash_token(token), now()).await.map_err(unavailable)? {
                 Consumed::Fresh(record) | Consumed::Replayed(record) => {
                     if caller.as_ref().is_some_and(|id| *id != record.user_id) {
                         return Err(rejected(config, INVALID));
@@ -193,7 +193,7 @@ impl RefreshTokenService {
             emit(origin, event);
         }
         if let Some(record) = family {
-            self.store.revoke_family(&record.family).await.map_err(internal)?;
+            self.store.revoke_family(&record.family).await.map_err(unavailable)?;
             emit(origin, SecurityEvent::new(EventKind::Logout).user(record.user_id));
         }
         Ok(())

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::store::{Consumed, RefreshRecord, StoreError, TokenHash, TokenStore};
+use super::store::{Consumed, RefreshRecord, TokenHash, TokenStore};
 use crate::blocking;
+use crate::storage::StoreError;
 use crate::users::{Attempts, Backoff, ThrottleKey, ThrottleStore};
 
 /// The schema, one migration per version, applied in order and recorded in
@@ -113,14 +114,15 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 }
 
 fn db(error: rusqlite::Error) -> StoreError {
-    StoreError(error.to_string())
+    StoreError::new("sqlite", error)
 }
 
 impl SqliteStore {
     /// Opens (creating if needed, readable by its owner only: mode 0600 on Unix) the database at
     /// `path`. SQLite gives its WAL and shared-memory files the same mode.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        create_private(path.as_ref()).map_err(|e| StoreError(format!("creating {}: {e}", path.as_ref().display())))?;
+        create_private(path.as_ref())
+            .map_err(|e| StoreError::new(format!("creating {}", path.as_ref().display()), e))?;
         let connection = Connection::open(path).map_err(db)?;
         connection.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         connection.pragma_update(None, "synchronous", "FULL").map_err(db)?;
@@ -163,7 +165,7 @@ impl SqliteStore {
     }
 
     fn mirror(&self) -> Result<std::sync::MutexGuard<'_, DenyMirror>, StoreError> {
-        self.denied.lock().map_err(|_| StoreError("denylist lock poisoned".into()))
+        self.denied.lock().map_err(|_| StoreError::msg("denylist lock poisoned"))
     }
 
     async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
@@ -173,7 +175,7 @@ impl SqliteStore {
     {
         let connection = Arc::clone(&self.connection);
         blocking::run(move || {
-            let mut connection = connection.lock().map_err(|_| StoreError("connection lock poisoned".into()))?;
+            let mut connection = connection.lock().map_err(|_| StoreError::msg("connection lock poisoned"))?;
             work(&mut connection).map_err(db)
         })
         .await?

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
 
-pub use crate::storage::StoreError;
-pub(crate) use crate::storage::internal;
+use crate::storage::StoreError;
+pub(crate) use crate::storage::unavailable;
 
 /// The SHA-256 of a refresh token: what is stored and looked up.
 pub type TokenHash = [u8; 32];
@@ -98,7 +98,7 @@ impl MemoryStore {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Memory) -> T) -> Result<T, StoreError> {
-        let mut state = self.state.lock().map_err(|_| StoreError("memory store lock poisoned".into()))?;
+        let mut state = self.state.lock().map_err(|_| StoreError::msg("memory store lock poisoned"))?;
         Ok(f(&mut state))
     }
 }

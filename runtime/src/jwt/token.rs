@@ -222,7 +222,7 @@ impl TokenService for JwtTokenService {
             // Denied past the last second the token verifies (jsonwebtoken accepts it while
             // `now <= exp + leeway`): a purge never brings a revoked token back.
             let until = verified.expires_at.saturating_add(self.config.inner.base.leeway).saturating_add(1);
-            store.deny(&jti, until).await.map_err(super::store::internal)
+            store.deny(&jti, until).await.map_err(super::store::unavailable)
         })
     }
 }
@@ -284,7 +284,7 @@ pub(crate) async fn verify(config: &JwtConfig, token: &str) -> Result<VerifiedTo
             Some(answer) => answer,
             None => store.is_denied(jti).await,
         };
-        if denied.map_err(super::store::internal)? {
+        if denied.map_err(super::store::unavailable)? {
             return Err(rejected(config, "jwt revoked"));
         }
     }

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use crate::AuthError;
 use crate::blocking;
-use crate::storage::internal;
+use crate::storage::unavailable;
 
 /// How many password hashes may run at once, and how many may wait for a turn.
 ///
@@ -87,7 +87,7 @@ impl HashingLimit {
             work()
         })
         .await
-        .map_err(internal)
+        .map_err(unavailable)
     }
 }
 

@@ -18,7 +18,7 @@ pub use limit::HashingLimit;
 pub use throttle::{Attempts, Backoff, LoginThrottle, MemoryThrottle, ThrottleKey, ThrottleStore};
 
 use crate::events::{EventKind, Origin, SecurityEvent, emit};
-use crate::storage::{StoreError, internal};
+use crate::storage::{StoreError, unavailable};
 use crate::{AuthError, UserProfile};
 
 /// The single message of every failed login (LoopBack's), so it reveals nothing.
@@ -227,7 +227,7 @@ impl DefaultUserService {
                 return Err(refused);
             }
         }
-        let user = self.store.find_by_email(login).await.map_err(internal)?;
+        let user = self.store.find_by_email(login).await.map_err(unavailable)?;
         // Verify against a real or a dummy hash: the same work either way.
         let ok = self.hasher.verify(&credentials.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
         match user {
@@ -296,7 +296,7 @@ impl UserService for DefaultUserService {
 
     fn find_profile<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<UserProfile, AuthError>> {
         Box::pin(async move {
-            match self.store.find_by_id(id).await.map_err(internal)? {
+            match self.store.find_by_id(id).await.map_err(unavailable)? {
                 Some(user) => Ok(user.profile()),
                 None => Err(AuthError::unauthorized("invalid User")),
             }
@@ -327,14 +327,14 @@ impl MemoryUserStore {
 impl UserStore for MemoryUserStore {
     fn find_by_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>> {
         Box::pin(async move {
-            let users = self.users.lock().map_err(|_| StoreError("lock poisoned".into()))?;
+            let users = self.users.lock().map_err(|_| StoreError::msg("user store lock poisoned"))?;
             Ok(users.values().find(|u| u.email.eq_ignore_ascii_case(email)).cloned())
         })
     }
 
     fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>> {
         Box::pin(async move {
-            let users = self.users.lock().map_err(|_| StoreError("lock poisoned".into()))?;
+            let users = self.users.lock().map_err(|_| StoreError::msg("user store lock poisoned"))?;
             Ok(users.get(id).cloned())
         })
     }

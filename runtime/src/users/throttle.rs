@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::future::BoxFuture;
 
 use crate::AuthError;
-use crate::storage::{StoreError, internal};
+use crate::storage::{StoreError, unavailable};
 
 /// What a throttle store keeps per key: the SHA-256 of `account\0<login>` or `client\0<address>`.
 pub type ThrottleKey = [u8; 32];
@@ -169,7 +169,7 @@ impl LoginThrottle {
         let now = now_ms();
         let mut blocked_until = 0;
         for key in std::iter::once(&account).chain(client.as_ref()) {
-            if let Some(attempts) = self.store.attempts(key).await.map_err(internal)? {
+            if let Some(attempts) = self.store.attempts(key).await.map_err(unavailable)? {
                 blocked_until = blocked_until.max(attempts.blocked_until_ms);
             }
         }
@@ -183,9 +183,9 @@ impl LoginThrottle {
     pub async fn failed(&self, login: &str, client: Option<IpAddr>) -> Result<(), AuthError> {
         let (account, client) = Self::keys(login, client);
         let now = now_ms();
-        self.store.record_failure(&account, now, &self.account).await.map_err(internal)?;
+        self.store.record_failure(&account, now, &self.account).await.map_err(unavailable)?;
         if let Some(client) = client {
-            self.store.record_failure(&client, now, &self.client).await.map_err(internal)?;
+            self.store.record_failure(&client, now, &self.client).await.map_err(unavailable)?;
         }
         Ok(())
     }
@@ -193,7 +193,7 @@ impl LoginThrottle {
     /// Records a success: the account's counter starts again.
     pub async fn succeeded(&self, login: &str) -> Result<(), AuthError> {
         let (account, _) = Self::keys(login, None);
-        self.store.clear(&account).await.map_err(internal)
+        self.store.clear(&account).await.map_err(unavailable)
     }
 }
 
@@ -213,7 +213,7 @@ impl MemoryThrottle {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<ThrottleKey, Attempts>) -> T) -> Result<T, StoreError> {
-        let mut entries = self.entries.lock().map_err(|_| StoreError("throttle lock poisoned".into()))?;
+        let mut entries = self.entries.lock().map_err(|_| StoreError::msg("throttle lock poisoned"))?;
         Ok(f(&mut entries))
     }
 }
