@@ -22,7 +22,7 @@
 //! }
 //!
 //! fn main() {
-//!     assert!(authn::registry().get("forwarded-user").is_some());
+//!     assert!(authn::introspect::registry().get("forwarded-user").is_some());
 //! }
 //! ```
 //!

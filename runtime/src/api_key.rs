@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use actix_web::{get, App};
-//! use authn::api_key::{ApiKeyConfig, MemoryApiKeys};
+//! use authn::api_key::{ApiKeyConfig, MemoryApiKeyStore};
 //! use authn::{authenticate, CurrentUser, UserProfile};
 //!
 //! #[authenticate("api-key", scopes = ["reports:read"])]
@@ -19,7 +19,7 @@
 //!     format!("reports for {}", client.id)
 //! }
 //!
-//! let keys = MemoryApiKeys::new();
+//! let keys = MemoryApiKeyStore::new();
 //! keys.add_client(UserProfile::new("billing-service").with_claim("scopes", ["reports:read"]));
 //! let key = keys.issue("billing-service", None)?; // shown once; only its hash is kept
 //! let app = App::new().app_data(ApiKeyConfig::new(keys)).service(reports);
@@ -38,8 +38,9 @@ use futures_util::future::BoxFuture;
 use subtle::ConstantTimeEq;
 
 use crate::credentials::{self, Single};
+use crate::options::OptionSpec;
 use crate::storage::{StoreError, unavailable};
-use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions, UserProfile};
+use crate::{AuthError, AuthenticationStrategy, Challenge, Outcome, StrategyOptions, UserProfile};
 
 /// No key in the request.
 pub const NOT_FOUND: &str = "API key not found.";
@@ -60,7 +61,7 @@ pub struct StoredKey {
     pub expires_at: Option<u64>,
 }
 
-/// Where keys and their clients live: implement it over your database, or use [`MemoryApiKeys`].
+/// Where keys and their clients live: implement it over your database, or use [`MemoryApiKeyStore`].
 pub trait ApiKeyStore: Send + Sync + 'static {
     /// The key with this id and the profile of its client.
     fn find<'a>(&'a self, key_id: &'a str) -> BoxFuture<'a, Result<Option<(StoredKey, UserProfile)>, StoreError>>;
@@ -81,7 +82,7 @@ impl std::fmt::Debug for IssuedKey {
     }
 }
 
-/// Makes a new key for `client` (for stores other than [`MemoryApiKeys`]).
+/// Makes a new key for `client` (for stores other than [`MemoryApiKeyStore`]).
 pub fn generate(client: impl Into<String>, expires_at: Option<SystemTime>) -> Result<IssuedKey, StoreError> {
     let mut bytes = [0u8; 8 + 32];
     crate::secret::fill(&mut bytes).map_err(|e| StoreError::msg(format!("random generator: {e}")))?;
@@ -97,7 +98,7 @@ pub fn generate(client: impl Into<String>, expires_at: Option<SystemTime>) -> Re
 /// Keys and clients in memory, for tests, examples and apps whose clients are configured at
 /// start-up. Clones share the same keys.
 #[derive(Clone, Default)]
-pub struct MemoryApiKeys {
+pub struct MemoryApiKeyStore {
     inner: Arc<RwLock<Keys>>,
 }
 
@@ -107,10 +108,10 @@ struct Keys {
     keys: HashMap<String, StoredKey>,
 }
 
-impl MemoryApiKeys {
+impl MemoryApiKeyStore {
     /// No clients yet.
     pub fn new() -> Self {
-        MemoryApiKeys::default()
+        MemoryApiKeyStore::default()
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Keys> {
@@ -152,7 +153,7 @@ impl MemoryApiKeys {
     }
 }
 
-impl ApiKeyStore for MemoryApiKeys {
+impl ApiKeyStore for MemoryApiKeyStore {
     fn find<'a>(&'a self, key_id: &'a str) -> BoxFuture<'a, Result<Option<(StoredKey, UserProfile)>, StoreError>> {
         let keys = self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let found = keys.keys.get(key_id).and_then(|k| Some((k.clone(), keys.clients.get(&k.client)?.clone())));
@@ -314,7 +315,7 @@ mod tests {
 
     #[test]
     fn issued_keys_check_and_nothing_else_does() {
-        let keys = MemoryApiKeys::new();
+        let keys = MemoryApiKeyStore::new();
         keys.add_client(UserProfile::new("svc"));
         let key = keys.issue("svc", None).unwrap();
         let (id, secret) = key.split_once('.').unwrap();
@@ -330,7 +331,7 @@ mod tests {
 
     #[test]
     fn rotation_revocation_and_expiry() {
-        let keys = MemoryApiKeys::new();
+        let keys = MemoryApiKeyStore::new();
         keys.add_client(UserProfile::new("svc"));
         let old = keys.issue("svc", None).unwrap();
         let new = keys.issue("svc", None).unwrap();

@@ -26,8 +26,9 @@ use actix_web::HttpRequest;
 use base64::Engine as _;
 
 use crate::credentials::{self, SchemeValue};
+use crate::options::OptionSpec;
 use crate::users::{Credentials, UserService};
-use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions};
+use crate::{AuthError, AuthenticationStrategy, Challenge, Outcome, StrategyOptions};
 
 /// LoopBack's messages for the header (its Basic fixture's, word for word).
 pub const NOT_FOUND: &str = "Authorization header not found.";
@@ -99,7 +100,7 @@ pub(crate) fn decode(token: &[u8]) -> Result<Credentials, &'static str> {
     // RFC 7617 §2: the user-id cannot contain a colon, the password can; so the first colon
     // splits them (LoopBack refused any second colon, locking such passwords out).
     match decoded.split_once(':') {
-        Some((user, password)) => Ok(Credentials { email: user.to_owned(), password: password.to_owned() }),
+        Some((user, password)) => Ok(Credentials::new(user, password)),
         None => Err(NOT_TWO_PARTS),
     }
 }
@@ -152,18 +153,18 @@ mod tests {
     #[test]
     fn the_first_colon_splits() {
         let ok = decode(encode(b"joe888:joepa55w0rd").as_bytes()).unwrap();
-        assert_eq!((ok.email.as_str(), ok.password.as_str()), ("joe888", "joepa55w0rd"));
+        assert_eq!((ok.login.as_str(), ok.password.as_str()), ("joe888", "joepa55w0rd"));
         assert_eq!(decode(encode(b"joe888|joepa55w0rd").as_bytes()).err(), Some(NOT_TWO_PARTS));
         let colons = decode(encode(b"user:pa:ss:").as_bytes()).unwrap();
-        assert_eq!((colons.email.as_str(), colons.password.as_str()), ("user", "pa:ss:"));
+        assert_eq!((colons.login.as_str(), colons.password.as_str()), ("user", "pa:ss:"));
         let empty = decode(encode(b":").as_bytes()).unwrap();
-        assert_eq!((empty.email.as_str(), empty.password.as_str()), ("", ""));
+        assert_eq!((empty.login.as_str(), empty.password.as_str()), ("", ""));
     }
 
     #[test]
     fn utf8_credentials() {
         let c = decode(encode("jürgen:pässwörd✓".as_bytes()).as_bytes()).unwrap();
-        assert_eq!((c.email.as_str(), c.password.as_str()), ("jürgen", "pässwörd✓"));
+        assert_eq!((c.login.as_str(), c.password.as_str()), ("jürgen", "pässwörd✓"));
         assert_eq!(decode(encode(b"caf\xe9:x").as_bytes()).err(), Some(MALFORMED));
         assert_eq!(decode(b"not base64!").err(), Some(MALFORMED));
     }
@@ -184,7 +185,7 @@ mod properties {
         fn credentials_round_trip(user in "[^:]{0,40}", password in "\\PC{0,40}") {
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             let credentials = decode(token.as_bytes()).unwrap();
-            prop_assert_eq!((credentials.email, credentials.password), (user, password));
+            prop_assert_eq!((credentials.login, credentials.password), (user, password));
         }
     }
 }

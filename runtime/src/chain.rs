@@ -6,60 +6,13 @@
 //! nothing succeeds the first recorded error is answered (or `USER_PROFILE_NOT_FOUND` when no
 //! strategy saw credentials), with the challenge of every strategy tried.
 
-use std::sync::Arc;
+use actix_web::HttpRequest;
 
-use actix_web::{HttpMessage, HttpRequest};
+use crate::Authentication;
 
 use crate::error::USER_PROFILE_NOT_FOUND;
-use crate::{AuthError, AuthFailure, AuthenticationStrategy, Challenge, Outcome, StrategyUse, UserProfile};
-
-/// The result of a successful authentication, kept in the request's extensions for anything
-/// that runs later (other extractors, logging middleware).
-///
-/// ```
-/// use actix_web::{HttpRequest, HttpResponse};
-/// use authn::Authentication;
-///
-/// // In any handler or middleware running after authentication:
-/// fn log_user(req: &HttpRequest) {
-///     if let Some(auth) = Authentication::of(req) {
-///         tracing::info!(user = %auth.profile().id, strategy = auth.strategy(), "authenticated");
-///     }
-/// }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Authentication {
-    profile: Arc<UserProfile>,
-    strategy: &'static str,
-}
-
-impl Authentication {
-    /// Records who authenticated the request, in its extensions, and returns it.
-    fn record(req: &HttpRequest, profile: UserProfile, strategy: &'static str) -> Self {
-        let auth = Authentication { profile: Arc::new(profile), strategy };
-        req.extensions_mut().insert(auth.clone());
-        auth
-    }
-
-    /// Who the caller is.
-    pub fn profile(&self) -> &UserProfile {
-        &self.profile
-    }
-
-    pub(crate) fn shared_profile(&self) -> &Arc<UserProfile> {
-        &self.profile
-    }
-
-    /// The strategy that authenticated the caller.
-    pub fn strategy(&self) -> &'static str {
-        self.strategy
-    }
-
-    /// The authentication of this request, if one happened.
-    pub fn of(req: &HttpRequest) -> Option<Authentication> {
-        req.extensions().get::<Authentication>().cloned()
-    }
-}
+use crate::introspect::StrategyUse;
+use crate::{AuthError, AuthFailure, AuthenticationStrategy, Challenge, Outcome};
 
 /// What the chain concluded, in a form both a required and an optional route can read: a
 /// group runs the chain once, and a handler with the same strategies reuses the result.
@@ -104,7 +57,7 @@ pub(crate) async fn conclude(
     debug_assert_eq!(uses.len(), strategies.len());
     #[cfg(feature = "test-util")]
     {
-        let user = req.extensions().get::<crate::test::TestUser>().cloned();
+        let user = actix_web::HttpMessage::extensions(req).get::<crate::test::TestUser>().cloned();
         if let Some(user) = user {
             return test_user(req, uses, strategies, user.0);
         }
@@ -155,7 +108,7 @@ fn test_user(
     req: &HttpRequest,
     uses: &[StrategyUse],
     strategies: &[&dyn AuthenticationStrategy],
-    profile: UserProfile,
+    profile: crate::UserProfile,
 ) -> Conclusion {
     for (used, strategy) in uses.iter().zip(strategies) {
         if let Err(mut error) = crate::scope::require(&profile, &used.options, default_challenge(req, used, *strategy))

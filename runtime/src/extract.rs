@@ -61,7 +61,7 @@ where
             let spec = R::spec();
             let authentication = authorize(&req, spec).await.map_err(|f| f.into_error(&req))?;
             let user = U::from_authentication(authentication.as_ref()).map_err(|mut failure| {
-                if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement) {
+                if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement()) {
                     failure.challenges = chain::default_challenges(&req, uses, strategies);
                 }
                 failure.into_error(&req)
@@ -84,23 +84,23 @@ async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option
     {
         if spec.visible_to_groups() {
             tracing::warn!(
-                handler = spec.handler,
-                location = %spec.location,
+                handler = spec.handler(),
+                location = %spec.location(),
                 "an authentication group applied its own strategies before this handler's #[authenticate]: a \
                  middleware between the group and the handler routes the request only when polled \
                  (e.g. actix_web::middleware::from_fn); wrap it outside the group so the group sees the override"
             );
         } else {
             tracing::warn!(
-                handler = spec.handler,
-                location = %spec.location,
+                handler = spec.handler(),
+                location = %spec.location(),
                 "an authentication group applied its own strategies before this handler's #[authenticate]; \
                  write #[authenticate] above the route macro so the group can see the override"
             );
         }
     }
-    let anonymous_ok = spec.user == UserParam::Optional;
-    let uses = match spec.requirement {
+    let anonymous_ok = spec.user() == UserParam::Optional;
+    let uses = match spec.requirement() {
         Requirement::Skip => {
             if group.is_some() {
                 forget_authentication(req);
@@ -132,7 +132,7 @@ async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option
 /// The event's reason code for a route that cannot be used.
 pub(crate) fn misconfiguration_reason(failure: &AuthFailure) -> &'static str {
     match failure.code() {
-        Some(crate::AUTHENTICATION_STRATEGY_NOT_FOUND) => "strategy_not_found",
+        Some(crate::errors::AUTHENTICATION_STRATEGY_NOT_FOUND) => "strategy_not_found",
         _ => "strategy_unusable",
     }
 }

@@ -35,9 +35,10 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::chain::Conclusion;
 use crate::error::AUTHENTICATION_MISCONFIGURED;
+use crate::introspect::{StrategyUse, registry};
 use crate::registry::Unusable;
 use crate::route::{self, Requirement, RouteSpec};
-use crate::{AuthFailure, Authentication, AuthenticationStrategy, StrategyUse, chain, registry};
+use crate::{AuthFailure, Authentication, AuthenticationStrategy, chain};
 
 /// Protects every route of a scope or app with default strategies.
 ///
@@ -233,8 +234,8 @@ fn warn_unseen_overrides(resource: &str, group: &Group) {
     for spec in route::by_resource(resource) {
         if !spec.visible_to_groups() && overrides(spec, group) && spec.first_warning() {
             tracing::warn!(
-                handler = spec.handler,
-                location = %spec.location,
+                handler = spec.handler(),
+                location = %spec.location(),
                 "an authentication group applies its own strategies to this handler, whose #[authenticate] it \
                  cannot see: write #[authenticate] above the route macro"
             );
@@ -244,7 +245,7 @@ fn warn_unseen_overrides(resource: &str, group: &Group) {
 
 /// Whether the handler's own requirement differs from the group's.
 fn overrides(spec: &RouteSpec, group: &Group) -> bool {
-    match spec.requirement {
+    match spec.requirement() {
         Requirement::Skip => true,
         Requirement::Strategies(uses) => uses != group.strategies(),
     }
@@ -317,8 +318,8 @@ impl GroupContext {
             return response.map_into_left_body();
         }
         tracing::error!(
-            handler = spec.handler,
-            location = %spec.location,
+            handler = spec.handler(),
+            location = %spec.location(),
             status = status.as_u16(),
             "a request an authentication group rejected was routed to this #[authenticate] handler, but the \
              handler did not take it over; its response is withheld"

@@ -46,6 +46,7 @@ extern crate self as authn;
 pub mod adapter;
 #[cfg(feature = "api-key")]
 pub mod api_key;
+mod authentication;
 #[cfg(feature = "basic")]
 pub mod basic;
 #[cfg(feature = "users")]
@@ -66,7 +67,7 @@ pub mod jwt;
 pub mod oauth2;
 #[cfg(feature = "openapi")]
 pub mod openapi;
-mod options;
+pub mod options;
 mod profile;
 mod registry;
 mod response;
@@ -83,24 +84,57 @@ pub mod test;
 pub mod users;
 mod validate;
 
+pub use authentication::Authentication;
 pub use authn_macros::{authenticate, strategy};
-pub use chain::Authentication;
 pub use challenge::Challenge;
-pub use error::{
-    AUTHENTICATION_BUSY, AUTHENTICATION_MISCONFIGURED, AUTHENTICATION_STRATEGY_NOT_FOUND, AuthError, AuthFailure,
-    ErrorBody, ErrorDetails, ErrorResponder, Redirect, TOO_MANY_ATTEMPTS, USER_PROFILE_INVALID, USER_PROFILE_NOT_FOUND,
-};
+pub use error::{AuthError, AuthFailure, ErrorResponder, Redirect};
 pub use extract::{CurrentUser, FromProfile};
-pub use group::{Group, GroupMiddleware};
-pub use options::{OptionKind, OptionSpec, OptionValue, StrategyOptions};
+pub use group::Group;
 pub use profile::UserProfile;
-pub use registry::{Duplicate, Registry, registry};
-pub use response::{ResponseHeaders, ResponseHeadersMiddleware, append_header};
-pub use route::{Requirement, RouteBinding, RouteSpec, StrategyUse, UserParam, routes};
+pub use response::{ResponseHeaders, append_header};
+pub use route::routes;
 #[cfg(any(feature = "users", feature = "api-key"))]
 pub use storage::StoreError;
-pub use strategy::{AuthenticationStrategy, Location, Outcome, StrategyFuture, StrategyRegistration};
+pub use strategy::{AuthenticationStrategy, Outcome, StrategyFuture, StrategyOptions};
 pub use validate::{ConfigError, validate};
+
+/// The stable `code` of every error authn answers, and the JSON body it answers with.
+///
+/// ```
+/// use authn::errors::{USER_PROFILE_NOT_FOUND, ErrorBody};
+/// # let _ = |body: ErrorBody<'_>| ();
+/// assert_eq!(USER_PROFILE_NOT_FOUND, "USER_PROFILE_NOT_FOUND");
+/// ```
+pub mod errors {
+    pub use crate::error::{
+        AUTHENTICATION_BUSY, AUTHENTICATION_MISCONFIGURED, AUTHENTICATION_STRATEGY_NOT_FOUND,
+        AUTHENTICATION_UNAVAILABLE, ErrorBody, ErrorDetails, TOO_MANY_ATTEMPTS, USER_PROFILE_INVALID,
+        USER_PROFILE_NOT_FOUND,
+    };
+}
+
+/// What the binary holds, read at run time: the strategy [`registry`](introspect::registry)
+/// and every `#[authenticate]` route (see [`routes`](crate::routes)), for reports, admin pages
+/// and tests. These types are built by the macros only; their fields are read, never written.
+///
+/// ```
+/// for route in authn::routes() {
+///     println!("{} at {} requires {:?}", route.handler(), route.location(), route.requirement());
+/// }
+/// println!("strategies: {:?}", authn::introspect::registry().names());
+/// ```
+pub mod introspect {
+    pub use crate::registry::{Duplicate, Registry, registry};
+    pub use crate::route::{Requirement, RouteBinding, RouteSpec, StrategyUse, UserParam};
+    pub use crate::strategy::{Location, StrategyRegistration};
+}
+
+/// The `Service` types behind authn's middleware, for apps that name them in signatures; an app
+/// writes `.wrap(Group::new(..))` or `.wrap(ResponseHeaders)` and never builds these.
+pub mod middleware {
+    pub use crate::group::GroupMiddleware;
+    pub use crate::response::ResponseHeadersMiddleware;
+}
 
 /// What the macros expand to. Not public API: it changes without notice.
 #[doc(hidden)]
@@ -108,11 +142,10 @@ pub mod __private {
     pub use crate::adapter::{from_extractor, into_verdict};
     pub use crate::extract::{Authenticated, RouteMarker};
     pub use crate::group::route_chosen;
+    pub use crate::options::{OptionKind, OptionSpec, OptionValue};
     pub use crate::route::{Requirement, RouteBinding, RouteRegistration, RouteSpec, StrategyUse, UserParam};
-    pub use crate::{
-        AuthenticationStrategy, Location, OptionKind, OptionSpec, OptionValue, StrategyFuture, StrategyOptions,
-        StrategyRegistration,
-    };
+    pub use crate::strategy::{Location, StrategyRegistration};
+    pub use crate::{AuthenticationStrategy, StrategyFuture, StrategyOptions};
     pub use ::actix_web::HttpRequest;
     pub use ::actix_web::guard::GuardContext;
     pub use ::core;

@@ -74,7 +74,7 @@ impl RouteSecurity {
     /// The `security` of one route: one alternative per strategy with a scheme (its `scopes`
     /// option as the scopes), `{}` too when the user is optional, nothing for `skip`.
     pub fn requirements(&self, spec: &RouteSpec) -> Vec<SecurityRequirement> {
-        let uses = match spec.requirement {
+        let uses = match spec.requirement() {
             Requirement::Skip => return Vec::new(),
             Requirement::Strategies(uses) => uses,
         };
@@ -85,7 +85,7 @@ impl RouteSecurity {
                 Some(SecurityRequirement::new(name.clone(), u.options.strings("scopes")))
             })
             .collect();
-        if spec.user == UserParam::Optional {
+        if spec.user() == UserParam::Optional {
             requirements.push(SecurityRequirement::default());
         }
         requirements
@@ -124,7 +124,7 @@ impl utoipa::Modify for RouteSecurity {
                 let Some(id) = operation.operation_id.as_deref() else { continue };
                 match handler_of(id, method, path) {
                     Some(spec) => {
-                        if let Requirement::Strategies(uses) = spec.requirement {
+                        if let Requirement::Strategies(uses) = spec.requirement() {
                             used.extend(uses.iter().map(|u| u.name));
                             document_refusals(operation, uses);
                         }
@@ -173,7 +173,7 @@ fn error_body_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema
 
 /// The responses authn itself gives a secured operation, so no app writes them by hand: 401 with
 /// `WWW-Authenticate` (no or bad credentials), and 403 when the route requires scopes.
-fn document_refusals(operation: &mut Operation, uses: &[crate::StrategyUse]) {
+fn document_refusals(operation: &mut Operation, uses: &[crate::introspect::StrategyUse]) {
     let refusal = |description: &str| -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
         let response = serde_json::json!({
             "description": description,

@@ -1,8 +1,10 @@
-//! Strategy options written in `#[authenticate("name", key = value)]`.
+//! Options written in `#[authenticate("name", key = value)]`: their values ([`OptionValue`])
+//! and what a strategy declares it accepts ([`OptionSpec`], [`OptionKind`]).
 //!
 //! The macro parses the options at compile time into `'static` data, so a request never parses
-//! them; a strategy declares which options it accepts ([`OptionSpec`]) and [`crate::validate`]
-//! checks every route against that declaration at start-up.
+//! them; a strategy declares which options it accepts and [`crate::validate`] checks every route
+//! against that declaration at start-up. A strategy reads them from
+//! [`StrategyOptions`](crate::StrategyOptions).
 
 use std::fmt;
 
@@ -33,7 +35,7 @@ impl OptionValue {
         }
     }
 
-    fn fits(&self, kind: &OptionKind) -> bool {
+    pub(crate) fn fits(&self, kind: &OptionKind) -> bool {
         match (kind, self) {
             (OptionKind::Any, _) => true,
             (OptionKind::Str, OptionValue::Str(_)) => true,
@@ -65,126 +67,6 @@ impl fmt::Display for OptionValue {
                 f.write_str("]")
             }
         }
-    }
-}
-
-/// The options one route hands to one strategy.
-///
-/// ```
-/// use authn::{OptionValue, StrategyOptions};
-///
-/// static SCOPES: [OptionValue; 2] = [OptionValue::Str("todo:read"), OptionValue::Str("todo:write")];
-/// static OPTIONS: StrategyOptions =
-///     StrategyOptions::new(&[("scopes", OptionValue::List(&SCOPES)), ("realm", OptionValue::Str("todos"))]);
-///
-/// assert_eq!(OPTIONS.str("realm"), Some("todos"));
-/// assert_eq!(OPTIONS.strings("scopes").collect::<Vec<_>>(), ["todo:read", "todo:write"]);
-/// assert!(OPTIONS.get("missing").is_none());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StrategyOptions {
-    entries: &'static [(&'static str, OptionValue)],
-}
-
-impl StrategyOptions {
-    /// No options: what a strategy named without `key = value` pairs receives.
-    pub const EMPTY: StrategyOptions = StrategyOptions { entries: &[] };
-
-    /// Options from `'static` data; the `#[authenticate]` macro builds these.
-    pub const fn new(entries: &'static [(&'static str, OptionValue)]) -> Self {
-        StrategyOptions { entries }
-    }
-
-    /// The value of `key`, if the route set it.
-    pub fn get(&self, key: &str) -> Option<&'static OptionValue> {
-        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
-    }
-
-    /// A string option.
-    pub fn str(&self, key: &str) -> Option<&'static str> {
-        match self.get(key)? {
-            OptionValue::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// An integer option.
-    pub fn int(&self, key: &str) -> Option<i64> {
-        match self.get(key)? {
-            OptionValue::Int(i) => Some(*i),
-            _ => None,
-        }
-    }
-
-    /// A float option (an integer literal counts).
-    pub fn float(&self, key: &str) -> Option<f64> {
-        match self.get(key)? {
-            OptionValue::Float(x) => Some(*x),
-            OptionValue::Int(i) => Some(*i as f64),
-            _ => None,
-        }
-    }
-
-    /// A boolean option.
-    pub fn bool(&self, key: &str) -> Option<bool> {
-        match self.get(key)? {
-            OptionValue::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    /// The strings of a list option (`scopes = ["a", "b"]`); a single string counts as a list of
-    /// one, anything else as empty.
-    pub fn strings(&self, key: &str) -> impl Iterator<Item = &'static str> + use<> {
-        let (items, single): (&'static [OptionValue], Option<&'static str>) = match self.get(key) {
-            Some(OptionValue::List(items)) => (items, None),
-            Some(OptionValue::Str(s)) => (&[], Some(s)),
-            _ => (&[], None),
-        };
-        single.into_iter().chain(items.iter().filter_map(|v| match v {
-            OptionValue::Str(s) => Some(*s),
-            _ => None,
-        }))
-    }
-
-    /// Every `(key, value)` pair, in the order written.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static OptionValue)> + use<> {
-        self.entries.iter().map(|(k, v)| (*k, v))
-    }
-
-    /// True when the route gave this strategy no options.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Checks these options against what a strategy accepts; one message per problem.
-    pub(crate) fn check(&self, accepted: &[OptionSpec]) -> Vec<String> {
-        let mut problems = Vec::new();
-        for (key, value) in self.iter() {
-            match accepted.iter().find(|spec| spec.name == key) {
-                None => {
-                    let names: Vec<_> = accepted.iter().map(|s| format!("`{}`", s.name)).collect();
-                    problems.push(if names.is_empty() {
-                        format!("unknown option `{key}`: this strategy takes no options")
-                    } else {
-                        format!("unknown option `{key}`; expected one of: {}", names.join(", "))
-                    });
-                }
-                Some(spec) if !value.fits(&spec.kind) => problems.push(format!(
-                    "option `{key}` must be {}, found {} `{value}`",
-                    spec.kind,
-                    value.kind_name()
-                )),
-                Some(_) => {}
-            }
-        }
-        problems
-    }
-}
-
-impl Default for StrategyOptions {
-    fn default() -> Self {
-        StrategyOptions::EMPTY
     }
 }
 
@@ -235,7 +117,7 @@ impl OptionKind {
 /// checked by [`crate::validate`].
 ///
 /// ```
-/// use authn::{OptionKind, OptionSpec};
+/// use authn::options::{OptionKind, OptionSpec};
 /// const ACCEPTED: &[OptionSpec] = &[
 ///     OptionSpec::new("scopes", OptionKind::List(&OptionKind::Str)),
 ///     OptionSpec::new("realm", OptionKind::Str),
@@ -260,6 +142,7 @@ impl OptionSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::StrategyOptions;
 
     static LIST: [OptionValue; 2] = [OptionValue::Str("a"), OptionValue::Int(3)];
     static OPTS: StrategyOptions = StrategyOptions::new(&[

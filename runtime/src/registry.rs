@@ -5,7 +5,8 @@ use std::collections::hash_map::Entry;
 use std::sync::LazyLock;
 
 use crate::error::{AUTHENTICATION_MISCONFIGURED, AUTHENTICATION_STRATEGY_NOT_FOUND};
-use crate::{AuthFailure, AuthenticationStrategy, Location, StrategyRegistration, StrategyUse};
+use crate::introspect::{Location, StrategyRegistration, StrategyUse};
+use crate::{AuthFailure, AuthenticationStrategy};
 
 /// The registered strategies, by name.
 ///
@@ -24,6 +25,7 @@ struct RegistryEntry {
 
 /// Two registrations of one name.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Duplicate {
     /// The name.
     pub name: &'static str,
@@ -39,7 +41,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::build(inventory
 ///
 /// ```
 /// // authn's own strategies and those of every linked crate are listed, sorted.
-/// let names = authn::registry().names();
+/// let names = authn::introspect::registry().names();
 /// assert!(names.windows(2).all(|w| w[0] < w[1]));
 /// ```
 pub fn registry() -> &'static Registry {
@@ -175,7 +177,7 @@ mod tests {
 
     #[test]
     fn options_a_strategy_does_not_take_make_the_route_unusable() {
-        static OPTIONS: &[(&str, crate::OptionValue)] = &[("scope", crate::OptionValue::Str("x"))];
+        static OPTIONS: &[(&str, crate::options::OptionValue)] = &[("scope", crate::options::OptionValue::Str("x"))];
         let registry = Registry::build(&[reg("a", 1)]);
         let uses = [StrategyUse::with_options("a", StrategyOptions::new(OPTIONS))];
         let unusable = registry.resolve(&uses).err().unwrap();

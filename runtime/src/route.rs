@@ -6,10 +6,20 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
-use crate::{AuthFailure, AuthenticationStrategy, Location, StrategyOptions, registry};
+use crate::introspect::{Location, registry};
+use crate::{AuthFailure, AuthenticationStrategy, StrategyOptions};
 
-/// One strategy named by a route, with the options the route gave it.
+/// One strategy named by a route or a [`Group`](crate::Group), with the options it gave it.
+///
+/// ```
+/// use authn::introspect::StrategyUse;
+///
+/// let plain: StrategyUse = "jwt".into();
+/// assert_eq!(plain, StrategyUse::new("jwt"));
+/// assert!(plain.options.is_empty());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct StrategyUse {
     /// The registered name.
     pub name: &'static str,
@@ -54,6 +64,7 @@ impl fmt::Display for StrategyUse {
 
 /// What a route asks for.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Requirement {
     /// These strategies, tried in order.
     Strategies(&'static [StrategyUse]),
@@ -63,6 +74,7 @@ pub enum Requirement {
 
 /// Whether and how the handler receives the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UserParam {
     /// No user parameter: authentication still required.
     Unused,
@@ -75,6 +87,7 @@ pub enum UserParam {
 /// A method and path an actix route macro binds the handler to, when `#[authenticate]` was
 /// written above that macro and could read it (and mark the resource for groups).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RouteBinding {
     /// `GET`, `POST`, ... as the route macro's method guard compares it.
     pub method: &'static str,
@@ -84,28 +97,23 @@ pub struct RouteBinding {
     pub resource: &'static str,
 }
 
-/// One annotated handler, as the macro describes it.
+/// One annotated handler, as `#[authenticate]` describes it; see [`routes`](crate::routes).
+///
+/// Only the macro builds these; its layout is not public, its getters are.
 pub struct RouteSpec {
-    /// The handler function's name (also the resource name the route macros give it).
-    pub handler: &'static str,
-    /// Where the handler is.
-    pub location: Location,
-    /// What it requires.
-    pub requirement: Requirement,
-    /// How it takes the user.
-    pub user: UserParam,
-    /// The methods and paths of the route macros below the attribute; empty when unknown.
-    /// Each of those resources carries a guard that tells a [`Group`](crate::Group) when the
-    /// router chose it, so a group sees exactly these routes' overrides.
-    pub routes: &'static [RouteBinding],
+    handler: &'static str,
+    location: Location,
+    requirement: Requirement,
+    user: UserParam,
+    routes: &'static [RouteBinding],
     resolved: OnceLock<Result<Vec<&'static dyn AuthenticationStrategy>, AuthFailure>>,
     warned: AtomicBool,
     reported: AtomicBool,
 }
 
 impl RouteSpec {
-    /// Used by `#[authenticate]`.
-    pub const fn new(
+    /// Used by `#[authenticate]`, through `__private::route_spec`.
+    pub(crate) const fn new(
         handler: &'static str,
         location: Location,
         requirement: Requirement,
@@ -122,6 +130,33 @@ impl RouteSpec {
             warned: AtomicBool::new(false),
             reported: AtomicBool::new(false),
         }
+    }
+
+    /// The handler function's name (also the resource name the route macros give it).
+    pub fn handler(&self) -> &'static str {
+        self.handler
+    }
+
+    /// Where the handler is.
+    pub fn location(&self) -> Location {
+        self.location
+    }
+
+    /// What it requires.
+    pub fn requirement(&self) -> Requirement {
+        self.requirement
+    }
+
+    /// How it takes the user.
+    pub fn user(&self) -> UserParam {
+        self.user
+    }
+
+    /// The methods and paths of the route macros below the attribute; empty when unknown.
+    /// Each of those resources carries a guard that tells a [`Group`](crate::Group) when the
+    /// router chose it, so a group sees exactly these routes' overrides.
+    pub fn routes(&self) -> &'static [RouteBinding] {
+        self.routes
     }
 
     /// Whether this handler answers `method` on a resource whose full pattern is `pattern`.

@@ -2,7 +2,8 @@
 //! option asks for, and the 403 RFC 6750 §3.1 prescribes when something is missing. Shared by
 //! every strategy that grants scopes, so they all answer the same way.
 
-use crate::{AuthError, Challenge, OptionKind, OptionSpec, StrategyOptions, UserProfile};
+use crate::options::{OptionKind, OptionSpec};
+use crate::{AuthError, Challenge, StrategyOptions, UserProfile};
 
 /// The `scopes = ["..."]` route option, for the `accepted_options` of a strategy that grants
 /// scopes.
@@ -18,7 +19,8 @@ pub const INSUFFICIENT_SCOPE: &str = "INSUFFICIENT_SCOPE";
 /// `accepted_options` (e.g. `#[strategy("mine", options(scopes = [str]))]`).
 ///
 /// ```
-/// use authn::{Challenge, OptionValue, StrategyOptions, UserProfile, scope};
+/// use authn::{Challenge, StrategyOptions, UserProfile, scope};
+/// use authn::options::OptionValue;
 ///
 /// static ROUTE: [(&str, OptionValue); 1] = [("scopes", OptionValue::List(&[OptionValue::Str("admin")]))];
 /// let options = StrategyOptions::new(&ROUTE);
@@ -44,7 +46,7 @@ pub fn require(profile: &UserProfile, options: &StrategyOptions, challenge: Chal
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::OptionValue;
+    use crate::options::OptionValue;
 
     fn options(scopes: &'static [OptionValue]) -> StrategyOptions {
         StrategyOptions::new(Box::leak(Box::new([("scopes", OptionValue::List(scopes))])))

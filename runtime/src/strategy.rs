@@ -3,7 +3,8 @@
 use actix_web::{HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::{AuthError, Challenge, OptionSpec, Redirect, StrategyOptions, UserProfile};
+use crate::options::{OptionSpec, OptionValue};
+use crate::{AuthError, Challenge, Redirect, UserProfile};
 
 /// What a strategy decided about a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +54,7 @@ pub type StrategyFuture<'a> = LocalBoxFuture<'a, Result<Outcome, AuthError>>;
 ///     }
 /// }
 ///
-/// assert!(authn::registry().get("demo-header").is_some());
+/// assert!(authn::introspect::registry().get("demo-header").is_some());
 /// ```
 pub trait AuthenticationStrategy: Send + Sync + 'static {
     /// Decides who the caller is. `options` are the ones the route wrote for this strategy.
@@ -76,6 +77,7 @@ pub trait AuthenticationStrategy: Send + Sync + 'static {
 /// A strategy registration, collected at link time. `#[strategy]` submits these; they can also
 /// be submitted by hand with `inventory::submit!`.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct StrategyRegistration {
     /// The name routes use, e.g. `"jwt"`.
     pub name: &'static str,
@@ -87,6 +89,7 @@ pub struct StrategyRegistration {
 
 /// A place in the user's source code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Location {
     /// `module_path!()`
     pub module: &'static str,
@@ -118,4 +121,125 @@ pub(crate) fn app_config<'r, T: 'static>(request: &'r HttpRequest, strategy: &st
     let type_name = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
     tracing::error!("the \"{strategy}\" strategy needs a {type_name} in the app data: App::new().app_data(config)");
     Err(AuthError::internal())
+}
+
+/// The options one route hands to one strategy.
+///
+/// ```
+/// use authn::StrategyOptions;
+/// use authn::options::OptionValue;
+///
+/// static SCOPES: [OptionValue; 2] = [OptionValue::Str("todo:read"), OptionValue::Str("todo:write")];
+/// static OPTIONS: StrategyOptions =
+///     StrategyOptions::new(&[("scopes", OptionValue::List(&SCOPES)), ("realm", OptionValue::Str("todos"))]);
+///
+/// assert_eq!(OPTIONS.str("realm"), Some("todos"));
+/// assert_eq!(OPTIONS.strings("scopes").collect::<Vec<_>>(), ["todo:read", "todo:write"]);
+/// assert!(OPTIONS.get("missing").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrategyOptions {
+    entries: &'static [(&'static str, OptionValue)],
+}
+
+impl StrategyOptions {
+    /// No options: what a strategy named without `key = value` pairs receives.
+    pub const EMPTY: StrategyOptions = StrategyOptions { entries: &[] };
+
+    /// Options from `'static` data; the `#[authenticate]` macro builds these.
+    pub const fn new(entries: &'static [(&'static str, OptionValue)]) -> Self {
+        StrategyOptions { entries }
+    }
+
+    /// The value of `key`, if the route set it.
+    pub fn get(&self, key: &str) -> Option<&'static OptionValue> {
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// A string option.
+    pub fn str(&self, key: &str) -> Option<&'static str> {
+        match self.get(key)? {
+            OptionValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// An integer option.
+    pub fn int(&self, key: &str) -> Option<i64> {
+        match self.get(key)? {
+            OptionValue::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A float option (an integer literal counts).
+    pub fn float(&self, key: &str) -> Option<f64> {
+        match self.get(key)? {
+            OptionValue::Float(x) => Some(*x),
+            OptionValue::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    /// A boolean option.
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        match self.get(key)? {
+            OptionValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The strings of a list option (`scopes = ["a", "b"]`); a single string counts as a list of
+    /// one, anything else as empty.
+    pub fn strings(&self, key: &str) -> impl Iterator<Item = &'static str> + use<> {
+        let (items, single): (&'static [OptionValue], Option<&'static str>) = match self.get(key) {
+            Some(OptionValue::List(items)) => (items, None),
+            Some(OptionValue::Str(s)) => (&[], Some(s)),
+            _ => (&[], None),
+        };
+        single.into_iter().chain(items.iter().filter_map(|v| match v {
+            OptionValue::Str(s) => Some(*s),
+            _ => None,
+        }))
+    }
+
+    /// Every `(key, value)` pair, in the order written.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static OptionValue)> + use<> {
+        self.entries.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// True when the route gave this strategy no options.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Checks these options against what a strategy accepts; one message per problem.
+    pub(crate) fn check(&self, accepted: &[OptionSpec]) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, value) in self.iter() {
+            match accepted.iter().find(|spec| spec.name == key) {
+                None => {
+                    let names: Vec<_> = accepted.iter().map(|s| format!("`{}`", s.name)).collect();
+                    problems.push(if names.is_empty() {
+                        format!("unknown option `{key}`: this strategy takes no options")
+                    } else {
+                        format!("unknown option `{key}`; expected one of: {}", names.join(", "))
+                    });
+                }
+                Some(spec) if !value.fits(&spec.kind) => problems.push(format!(
+                    "option `{key}` must be {}, found {} `{value}`",
+                    spec.kind,
+                    value.kind_name()
+                )),
+                Some(_) => {}
+            }
+        }
+        problems
+    }
+}
+
+impl Default for StrategyOptions {
+    fn default() -> Self {
+        StrategyOptions::EMPTY
+    }
 }

@@ -2,8 +2,9 @@
 
 use std::fmt;
 
+use crate::introspect::{Registry, registry};
 use crate::route::RouteSpec;
-use crate::{Registry, registry, routes};
+use crate::routes;
 
 /// Everything wrong with the authentication set-up, one problem per line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +62,7 @@ fn check(registry: &Registry, routes: &[&RouteSpec]) -> Result<(), ConfigError> 
     }
     for route in routes {
         for used in route.strategies() {
-            let at = format!("handler `{}::{}` at {}", route.location.module, route.handler, route.location);
+            let at = format!("handler `{}::{}` at {}", route.location().module, route.handler(), route.location());
             match registry.get(used.name) {
                 None => problems.push(format!(
                     "{at} uses strategy '{}', which is not registered (registered: {})",

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use authn::jwt::{Algorithm, JwtConfig, JwtKey, MemoryStore, RefreshTokenService, TokenStore};
+use authn::jwt::{Algorithm, JwtConfig, JwtKey, MemoryTokenStore, RefreshTokenService, TokenStore};
 use authn::users::{Credentials, DefaultUserService, MemoryUserStore, PasswordHasher, StoredUser, UserService};
 use authn::{CurrentUser, authenticate};
 use base64::Engine;
@@ -72,7 +72,7 @@ pub async fn services(store: Arc<dyn TokenStore>) -> Services {
 
 /// Services over an in-memory store.
 pub async fn memory_services() -> Services {
-    services(Arc::new(MemoryStore::new())).await
+    services(Arc::new(MemoryTokenStore::new())).await
 }
 
 #[authenticate(skip)]

@@ -16,10 +16,8 @@ pub mod http;
 pub mod jwt;
 
 use actix_web::{HttpRequest, web};
-use authn::{
-    AuthError, AuthenticationStrategy, Challenge, OptionKind, OptionSpec, OptionValue, Outcome, Redirect,
-    StrategyOptions, UserProfile, strategy,
-};
+use authn::options::{OptionKind, OptionSpec, OptionValue};
+use authn::{AuthError, AuthenticationStrategy, Challenge, Outcome, Redirect, StrategyOptions, UserProfile, strategy};
 
 #[strategy("header")]
 async fn header(request: &HttpRequest) -> Result<Outcome, AuthError> {

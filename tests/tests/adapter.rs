@@ -172,7 +172,7 @@ fn basic(user: &str, password: &str) -> (&'static str, String) {
 #[actix_rt::test]
 async fn the_registry_lists_adapted_strategies() {
     for name in ["httpauth-basic", "httpauth-bearer", "session", "session-or-login"] {
-        assert!(authn::registry().get(name).is_some(), "{name}");
+        assert!(authn::introspect::registry().get(name).is_some(), "{name}");
     }
     authn::validate().unwrap();
 }

@@ -3,7 +3,7 @@
 
 use actix_web::test::init_service;
 use actix_web::{App, get};
-use authn::api_key::{ApiKeyConfig, MemoryApiKeys};
+use authn::api_key::{ApiKeyConfig, MemoryApiKeyStore};
 use authn::{CurrentUser, UserProfile, authenticate};
 use authn_tests::http::{get, send};
 
@@ -19,8 +19,8 @@ async fn who_am_i(client: CurrentUser) -> String {
     client.id.clone()
 }
 
-fn keys() -> MemoryApiKeys {
-    let keys = MemoryApiKeys::new();
+fn keys() -> MemoryApiKeyStore {
+    let keys = MemoryApiKeyStore::new();
     keys.add_client(UserProfile::new("billing").with_claim("scopes", ["reports:read"]));
     keys.add_client(UserProfile::new("mailer"));
     keys

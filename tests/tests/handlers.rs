@@ -441,26 +441,28 @@ async fn the_app_can_replace_the_error_response() {
 #[actix_rt::test]
 async fn the_route_report_lists_every_annotated_handler() {
     let routes = authn::routes();
-    let find = |name: &str| routes.iter().find(|r| r.handler == name).unwrap_or_else(|| panic!("{name} not reported"));
+    let find =
+        |name: &str| routes.iter().find(|r| r.handler() == name).unwrap_or_else(|| panic!("{name} not reported"));
     let spec = find("options");
-    assert_eq!(spec.location.module, "handlers");
-    assert!(spec.location.file.ends_with("handlers.rs"));
+    assert_eq!(spec.location().module, "handlers");
+    assert!(spec.location().file.ends_with("handlers.rs"));
     let line = spec.to_string();
     assert!(
         line.contains(r#""pass" | "options"(scopes = ["todo:read", "todo:write"], level = -3, ratio = 0.5, strict = true), user required"#),
         "{line}"
     );
-    assert_eq!(find("skipped").requirement, authn::Requirement::Skip);
+    assert_eq!(find("skipped").requirement(), authn::introspect::Requirement::Skip);
     // Above the route macro, the attribute reads the method and path.
-    assert_eq!(find("above").routes, [authn::RouteBinding { method: "GET", path: "/above", resource: "above" }]);
+    let bindings: Vec<_> = find("above").routes().iter().map(|r| (r.method, r.path, r.resource)).collect();
+    assert_eq!(bindings, [("GET", "/above", "above")]);
     assert!(find("above").to_string().contains("[GET /above]: \"header\", user required"), "{}", find("above"));
     assert_eq!(
-        find("routed").routes.iter().map(|r| r.method).collect::<Vec<_>>(),
+        find("routed").routes().iter().map(|r| r.method).collect::<Vec<_>>(),
         Vec::<&str>::new(),
         "below the route macro the route is unknown"
     );
-    assert_eq!(find("optional").user, authn::UserParam::Optional);
-    assert_eq!(find("no_user_param").user, authn::UserParam::Unused);
-    assert!(routes.iter().all(|r| r.handler != "ping"), "undecorated handlers are not reported");
+    assert_eq!(find("optional").user(), authn::introspect::UserParam::Optional);
+    assert_eq!(find("no_user_param").user(), authn::introspect::UserParam::Unused);
+    assert!(routes.iter().all(|r| r.handler() != "ping"), "undecorated handlers are not reported");
     assert!(authn::validate().is_ok(), "{:?}", authn::validate());
 }

@@ -202,7 +202,7 @@ async fn scopes_from_the_attribute_answer_403_insufficient_scope() {
 #[actix_rt::test]
 async fn the_set_up_validates() {
     authn::validate().unwrap();
-    assert!(authn::registry().get("jwt").is_some());
+    assert!(authn::introspect::registry().get("jwt").is_some());
 }
 
 /// Issue: the profile is flattened for the handler's type, and an `id` claim came after the

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use authn::jwt::{Consumed, MemoryStore, RefreshRecord, SqliteStore, TokenStore, hash_token};
+use authn::jwt::{Consumed, MemoryTokenStore, RefreshRecord, SqliteStore, TokenStore, hash_token};
 use authn_tests::jwt::{self, now};
 
 fn record(token: &str, family: &str, expires_at: u64) -> RefreshRecord {
@@ -39,7 +39,7 @@ async fn contract(store: Arc<dyn TokenStore>) {
 
 #[actix_rt::test]
 async fn memory_store_contract() {
-    contract(Arc::new(MemoryStore::new())).await;
+    contract(Arc::new(MemoryTokenStore::new())).await;
 }
 
 #[actix_rt::test]
@@ -113,7 +113,7 @@ async fn exactly_one_refresh_wins(store: Arc<dyn TokenStore>) {
 
 #[actix_rt::test]
 async fn concurrent_refreshes_memory() {
-    exactly_one_refresh_wins(Arc::new(MemoryStore::new())).await;
+    exactly_one_refresh_wins(Arc::new(MemoryTokenStore::new())).await;
 }
 
 // (One SqliteStore serialises its calls on its connection's mutex, so a race on a single store
@@ -227,7 +227,7 @@ async fn a_replay_never_shortens_a_family_revocation(store: Arc<dyn TokenStore>)
 
 #[actix_rt::test]
 async fn memory_replay_keeps_the_family_revoked() {
-    a_replay_never_shortens_a_family_revocation(Arc::new(MemoryStore::new())).await;
+    a_replay_never_shortens_a_family_revocation(Arc::new(MemoryTokenStore::new())).await;
 }
 
 #[actix_rt::test]

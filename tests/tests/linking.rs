@@ -5,6 +5,6 @@ use linked_strategies as _;
 
 #[test]
 fn a_named_strategy_crate_registers_its_strategies() {
-    assert!(authn::registry().get("linked").is_some(), "{:?}", authn::registry().names());
-    assert!(authn::registry().location("linked").unwrap().file.contains("linked-strategies"));
+    assert!(authn::introspect::registry().get("linked").is_some(), "{:?}", authn::introspect::registry().names());
+    assert!(authn::introspect::registry().location("linked").unwrap().file.contains("linked-strategies"));
 }

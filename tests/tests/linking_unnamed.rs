@@ -4,9 +4,9 @@
 
 #[test]
 fn an_unnamed_strategy_crate_is_dropped_by_the_linker() {
-    assert!(authn::registry().get("linked").is_none());
+    assert!(authn::introspect::registry().get("linked").is_none());
     // The strategies of the crates this binary does use are there.
-    assert!(authn::registry().get("header").is_some());
+    assert!(authn::introspect::registry().get("header").is_some());
 }
 
 // `authn_tests` is named (through this use), so its strategies are linked.

@@ -4,7 +4,7 @@
 
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, get};
-use authn::api_key::{ApiKeyConfig, MemoryApiKeys};
+use authn::api_key::{ApiKeyConfig, MemoryApiKeyStore};
 use authn::basic::BasicConfig;
 use authn::{CurrentUser, UserProfile, authenticate};
 use authn_tests::http::send;
@@ -44,7 +44,7 @@ fn no_failure_echoes_a_credential() {
         .run(&(secret(), secret()), |(user, password)| {
             actix_rt::System::new().block_on(async {
                 let services = jwt::memory_services().await;
-                let keys = MemoryApiKeys::new();
+                let keys = MemoryApiKeyStore::new();
                 keys.add_client(UserProfile::new("client"));
                 let basic = BasicConfig::shared(services.users.clone());
                 let app = init_service(

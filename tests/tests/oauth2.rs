@@ -10,7 +10,7 @@ use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpRequest, HttpResponse, get, post, web};
 use authn::jwt::{JwtTokenService, TokenService};
 use authn::oauth2::{FLOW_COOKIE_PREFIX, OAuth2Config, OAuth2Provider};
-use authn::users::MemoryIdentities;
+use authn::users::MemoryUserIdentityService;
 use authn::{CurrentUser, authenticate};
 use authn_tests::http::{send, serve};
 use authn_tests::jwt;
@@ -185,7 +185,7 @@ async fn who_am_i(user: CurrentUser) -> String {
 fn oauth2_config(mock: &str) -> OAuth2Config {
     OAuth2Config::builder()
         .cookie_key(&[9; 32])
-        .identities(MemoryIdentities::new())
+        .identities(MemoryUserIdentityService::new())
         .provider(
             OAuth2Provider::new("mock", CLIENT_ID)
                 .client_secret(CLIENT_SECRET)
@@ -411,7 +411,7 @@ async fn an_oversized_user_info_answer_is_refused() {
 fn over_https_the_flow_cookie_is_secure_and_host_prefixed() {
     let config = OAuth2Config::builder()
         .cookie_key(&[9; 32])
-        .identities(MemoryIdentities::new())
+        .identities(MemoryUserIdentityService::new())
         .provider(
             OAuth2Provider::new("mock", CLIENT_ID)
                 .authorize_url("https://idp.test/authorize")

@@ -24,8 +24,8 @@ async fn public() -> &'static str {
     "public"
 }
 
-fn spec(name: &str) -> &'static authn::RouteSpec {
-    authn::routes().iter().find(|r| r.handler == name).unwrap()
+fn spec(name: &str) -> &'static authn::introspect::RouteSpec {
+    authn::routes().iter().find(|r| r.handler() == name).unwrap()
 }
 
 #[test]

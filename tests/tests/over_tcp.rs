@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::{App, get, web};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use authn::adapter::Verdict;
-use authn::api_key::{ApiKeyConfig, MemoryApiKeys};
+use authn::api_key::{ApiKeyConfig, MemoryApiKeyStore};
 use authn::basic::BasicConfig;
 use authn::users::{DefaultUserService, MemoryUserStore, StoredUser};
 use authn::{CurrentUser, UserProfile, authenticate, strategy};
@@ -45,7 +45,7 @@ async fn start() -> Server {
         claims: Default::default(),
     });
     let users = Arc::new(DefaultUserService::new(Arc::new(store)).with_hasher(hasher));
-    let keys = MemoryApiKeys::new();
+    let keys = MemoryApiKeyStore::new();
     keys.add_client(UserProfile::new("service"));
     let key = keys.issue("service", None).unwrap();
     let (address, handle) = serve(move || {

@@ -29,7 +29,7 @@ async fn service(hasher: PasswordHasher) -> DefaultUserService {
 }
 
 fn credentials(email: &str, password: &str) -> Credentials {
-    Credentials { email: email.into(), password: password.into() }
+    Credentials::new(email, password)
 }
 
 #[post("/login")]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpRequest, HttpResponse, post, web};
 use authn::jwt::SqliteStore;
-use authn::users::{Backoff, LoginThrottle, MemoryThrottle, ThrottleStore};
+use authn::users::{Backoff, LoginThrottle, MemoryThrottleStore, ThrottleStore};
 use authn::users::{Credentials, DefaultUserService, MemoryUserStore, StoredUser, UserService};
 use authn_tests::jwt::fast_hasher;
 
@@ -78,7 +78,7 @@ macro_rules! app {
 
 #[actix_rt::test]
 async fn failures_slow_down_then_answer_429_without_password_work() {
-    let users = users(quick(Arc::new(MemoryThrottle::new()))).await;
+    let users = users(quick(Arc::new(MemoryThrottleStore::new()))).await;
     let hasher = users.hasher().clone();
     let app = app!(users);
     for _ in 0..3 {
@@ -109,7 +109,7 @@ async fn failures_slow_down_then_answer_429_without_password_work() {
 
 #[actix_rt::test]
 async fn the_window_doubles_while_failures_continue() {
-    let app = app!(users(quick(Arc::new(MemoryThrottle::new()))).await);
+    let app = app!(users(quick(Arc::new(MemoryThrottleStore::new()))).await);
     for _ in 0..3 {
         attempt(&app, "ada@example.com", "wrong", "10.0.0.1:1").await;
     }
@@ -126,7 +126,7 @@ async fn the_window_doubles_while_failures_continue() {
 /// known one with a wrong password gets.
 #[actix_rt::test]
 async fn unknown_logins_are_throttled_exactly_like_known_ones() {
-    let app = app!(users(quick(Arc::new(MemoryThrottle::new()))).await);
+    let app = app!(users(quick(Arc::new(MemoryThrottleStore::new()))).await);
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for i in 0..6 {
@@ -139,7 +139,7 @@ async fn unknown_logins_are_throttled_exactly_like_known_ones() {
 
 #[actix_rt::test]
 async fn one_address_trying_many_accounts_is_throttled() {
-    let app = app!(users(quick(Arc::new(MemoryThrottle::new()))).await);
+    let app = app!(users(quick(Arc::new(MemoryThrottleStore::new()))).await);
     for i in 0..6 {
         assert_eq!(attempt(&app, &format!("user{i}@example.com"), "guess", "192.0.2.7:1").await.0, 401);
     }
@@ -156,7 +156,7 @@ async fn basic_route(user: authn::CurrentUser) -> String {
 #[actix_rt::test]
 async fn basic_authentication_shares_the_throttle() {
     use base64::Engine;
-    let users = users(quick(Arc::new(MemoryThrottle::new()))).await;
+    let users = users(quick(Arc::new(MemoryThrottleStore::new()))).await;
     let shared = web::Data::new(users.clone());
     let app = init_service(
         App::new().app_data(authn::basic::BasicConfig::new(users)).app_data(shared).service(basic_route).service(login),

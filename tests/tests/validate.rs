@@ -116,7 +116,7 @@ async fn an_unknown_strategy_that_reaches_a_request_is_a_500_not_a_silent_401() 
 
 #[test]
 fn duplicates_name_both_source_locations() {
-    let duplicates = authn::registry().duplicates();
+    let duplicates = authn::introspect::registry().duplicates();
     assert_eq!(duplicates.len(), 1);
     assert_eq!(duplicates[0].name, "twice");
     assert_ne!(duplicates[0].first.line, duplicates[0].second.line);
@@ -153,8 +153,8 @@ async fn a_route_with_bad_options_is_a_500_even_without_validate() {
 
 #[actix_rt::test]
 async fn a_group_with_bad_options_fails_closed() {
-    static BAD: &[(&str, authn::OptionValue)] = &[("scope", authn::OptionValue::Str("x"))];
-    let uses = [authn::StrategyUse::with_options("header", authn::StrategyOptions::new(BAD))];
+    static BAD: &[(&str, authn::options::OptionValue)] = &[("scope", authn::options::OptionValue::Str("x"))];
+    let uses = [authn::introspect::StrategyUse::with_options("header", authn::StrategyOptions::new(BAD))];
     let error = authn::Group::try_new(uses).unwrap_err().to_string();
     assert!(error.contains("unknown option `scope`"), "{error}");
     let app = init_service(

@@ -33,6 +33,6 @@ pub async fn fn_no_options(_request: &HttpRequest) -> Result<Outcome, AuthError>
 }
 
 fn main() {
-    let names = authn::registry().names();
+    let names = authn::introspect::registry().names();
     assert!(["fn-key", "fn-no-options", "key"].iter().all(|n| names.contains(n)), "{names:?}");
 }

@@ -50,7 +50,7 @@ fn signed_with_body(method: &str, path: &str, timestamp: u64, body: &'static [u8
 async fn the_set_up_is_valid() {
     // Fails if the strategy crate were dropped by the linker, or an option were misspelt.
     authn::validate().unwrap();
-    assert!(authn::registry().get("signed").is_some());
+    assert!(authn::introspect::registry().get("signed").is_some());
 }
 
 #[actix_rt::test]

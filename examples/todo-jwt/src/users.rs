@@ -41,7 +41,7 @@ pub(crate) async fn signup(state: web::Data<AppState>, body: web::Json<Value>) -
 async fn verified(state: &AppState, request: &HttpRequest, body: &Value) -> actix_web::Result<authn::UserProfile> {
     let (email, password, _) = validate::credentials(body, &[])?;
     let origin = Origin::of(request);
-    state.users.verify_credentials_from(&Credentials { email, password }, &origin).await.map_err(errors::auth)
+    state.users.verify_credentials_from(&Credentials::new(email, password), &origin).await.map_err(errors::auth)
 }
 
 /// Logs in: an access token.

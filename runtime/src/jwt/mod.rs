@@ -36,7 +36,7 @@ pub use jsonwebtoken::Algorithm;
 pub use refresh::{RefreshTokenService, TokenPair, token_response};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use store::{Consumed, MemoryStore, RefreshRecord, TokenHash, TokenStore, hash_token};
+pub use store::{Consumed, MemoryTokenStore, RefreshRecord, TokenHash, TokenStore, hash_token};
 pub use strategy::JwtStrategy;
 pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
 

@@ -53,6 +53,32 @@ const MIGRATIONS: &[&str] = &[
 /// Throttle counters idle this long (and not blocking) go with `purge_expired`.
 const THROTTLE_IDLE_MS: i64 = 24 * 3600 * 1000;
 
+/// How long a statement waits for another connection's lock before failing.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Switches the file to WAL, which persists in the file. The switch needs the file to itself,
+/// and SQLite answers `SQLITE_BUSY` at once, without its busy handler, while another
+/// connection opens it: so it is retried, within the same bound as any other lock wait.
+fn use_wal(connection: &Connection) -> Result<(), rusqlite::Error> {
+    let started = std::time::Instant::now();
+    loop {
+        let mode = connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0));
+        match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                let code = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN);
+                return Err(rusqlite::Error::SqliteFailure(code, Some(format!("journal mode {mode}, not WAL"))));
+            }
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 fn migrate(connection: &mut Connection) -> Result<(), rusqlite::Error> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS authn_schema_version (version INTEGER NOT NULL)")?;
@@ -124,7 +150,10 @@ impl SqliteStore {
         create_private(path.as_ref())
             .map_err(|e| StoreError::new(format!("creating {}", path.as_ref().display()), e))?;
         let connection = Connection::open(path).map_err(db)?;
-        connection.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        // Before anything that locks: switching to WAL takes a lock, and another process (or
+        // thread) opening the same file at the same moment must wait for it, not fail.
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        use_wal(&connection).map_err(db)?;
         connection.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         Self::with_connection(connection)
     }
@@ -135,7 +164,7 @@ impl SqliteStore {
     }
 
     fn with_connection(mut connection: Connection) -> Result<Self, StoreError> {
-        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
         migrate(&mut connection).map_err(db)?;
         let denied = DenyMirror { until: HashMap::new(), last_seq: 0, synced_at: None };
         Ok(SqliteStore { connection: Arc::new(Mutex::new(connection)), denied: Arc::new(Mutex::new(denied)) })

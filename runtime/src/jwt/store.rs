@@ -87,14 +87,14 @@ impl Memory {
 /// A [`TokenStore`] in memory: for tests and single-process apps that accept losing revocations
 /// on restart.
 #[derive(Default)]
-pub struct MemoryStore {
+pub struct MemoryTokenStore {
     state: Mutex<Memory>,
 }
 
-impl MemoryStore {
+impl MemoryTokenStore {
     /// An empty store.
     pub fn new() -> Self {
-        MemoryStore::default()
+        MemoryTokenStore::default()
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Memory) -> T) -> Result<T, StoreError> {
@@ -103,7 +103,7 @@ impl MemoryStore {
     }
 }
 
-impl TokenStore for MemoryStore {
+impl TokenStore for MemoryTokenStore {
     fn deny<'a>(&'a self, jti: &'a str, until: u64) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move { self.with(|m| m.denied.insert(jti.to_owned(), until).is_none()) })
     }

@@ -4,7 +4,8 @@ use actix_web::HttpRequest;
 
 use super::bearer::{self, Presented};
 use super::config::JwtConfig;
-use crate::{AuthError, AuthenticationStrategy, Challenge, OptionSpec, Outcome, StrategyOptions};
+use crate::options::OptionSpec;
+use crate::{AuthError, AuthenticationStrategy, Challenge, Outcome, StrategyOptions};
 
 /// Authenticates `Authorization: Bearer <jwt>` (and the other sources configured) with the
 /// app's [`JwtConfig`], registered as app data. Route option: `scopes = ["..."]`, all required

@@ -294,7 +294,7 @@ impl std::error::Error for OAuth2ConfigError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::users::MemoryIdentities;
+    use crate::users::MemoryUserIdentityService;
 
     #[test]
     fn every_problem_is_reported_at_once() {
@@ -318,8 +318,11 @@ mod tests {
             .userinfo_url("https://id.example/userinfo")
             .redirect_url("https://app.example/cb");
         assert!(!format!("{provider:?}").contains("s3cret"));
-        let config =
-            OAuth2Config::builder().cookie_key(&[1; 32]).identities(MemoryIdentities::new()).provider(provider).build();
+        let config = OAuth2Config::builder()
+            .cookie_key(&[1; 32])
+            .identities(MemoryUserIdentityService::new())
+            .provider(provider)
+            .build();
         let config = config.unwrap();
         assert!(config.provider("mock").is_some_and(|p| p.secure));
         assert!(config.only_provider().is_some());

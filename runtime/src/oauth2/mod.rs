@@ -22,7 +22,7 @@
 //! ```
 //! use actix_web::{get, web, App, HttpResponse};
 //! use authn::oauth2::{OAuth2Config, OAuth2Provider};
-//! use authn::users::MemoryIdentities;
+//! use authn::users::MemoryUserIdentityService;
 //! use authn::{authenticate, CurrentUser};
 //!
 //! #[authenticate("oauth2")]
@@ -40,7 +40,7 @@
 //!
 //! let config = OAuth2Config::builder()
 //!     .cookie_key(&[42; 32]) // 32+ random bytes, e.g. from an environment variable
-//!     .identities(MemoryIdentities::new())
+//!     .identities(MemoryUserIdentityService::new())
 //!     .provider(
 //!         OAuth2Provider::new("github", "client-id")
 //!             .client_secret("client-secret")

@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use super::config::{OAuth2Config, Provider};
 use super::flow::Flow;
 use crate::events::{EventKind, Origin, SecurityEvent, emit};
+use crate::options::{OptionKind, OptionSpec};
 use crate::users::ExternalIdentity;
-use crate::{AuthError, AuthenticationStrategy, OptionKind, OptionSpec, Outcome, Redirect, StrategyOptions};
+use crate::{AuthError, AuthenticationStrategy, Outcome, Redirect, StrategyOptions};
 
 /// The route names a provider that is not configured.
 pub const UNKNOWN_PROVIDER: &str = "Unknown OAuth2 provider.";

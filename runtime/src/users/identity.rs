@@ -50,10 +50,10 @@ pub trait UserIdentityService: Send + Sync + 'static {
 /// with the provider.
 ///
 /// ```
-/// use authn::users::{ExternalIdentity, MemoryIdentities, UserIdentityService};
+/// use authn::users::{ExternalIdentity, MemoryUserIdentityService, UserIdentityService};
 ///
 /// # futures_util::FutureExt::now_or_never(async {
-/// let identities = MemoryIdentities::new();
+/// let identities = MemoryUserIdentityService::new();
 /// let ada = ExternalIdentity {
 ///     provider: "github".into(),
 ///     subject: "583231".into(),
@@ -68,7 +68,7 @@ pub trait UserIdentityService: Send + Sync + 'static {
 /// # }).unwrap();
 /// ```
 #[derive(Clone, Default)]
-pub struct MemoryIdentities {
+pub struct MemoryUserIdentityService {
     inner: Arc<Mutex<Links>>,
 }
 
@@ -81,10 +81,10 @@ struct Links {
     next: u64,
 }
 
-impl MemoryIdentities {
+impl MemoryUserIdentityService {
     /// No users yet.
     pub fn new() -> Self {
-        MemoryIdentities::default()
+        MemoryUserIdentityService::default()
     }
 
     fn links(&self) -> std::sync::MutexGuard<'_, Links> {
@@ -104,7 +104,7 @@ fn profile_for(id: &str, identity: &ExternalIdentity) -> UserProfile {
     profile
 }
 
-impl UserIdentityService for MemoryIdentities {
+impl UserIdentityService for MemoryUserIdentityService {
     fn find_or_create_user<'a>(
         &'a self,
         identity: &'a ExternalIdentity,
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn same_email_different_subject_is_another_user() {
-        let ids = MemoryIdentities::new();
+        let ids = MemoryUserIdentityService::new();
         let a = ids.find_or_create_user(&identity("1")).now_or_never().unwrap().unwrap();
         let b = ids.find_or_create_user(&identity("2")).now_or_never().unwrap().unwrap();
         assert_ne!(a.id, b.id);
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn linking_is_exclusive() {
-        let ids = MemoryIdentities::new();
+        let ids = MemoryUserIdentityService::new();
         ids.add_user(UserProfile::new("u1"));
         ids.add_user(UserProfile::new("u2"));
         assert_eq!(ids.link_external_profile("u1", &identity("9")).now_or_never().unwrap().unwrap().id, "u1");

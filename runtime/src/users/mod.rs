@@ -13,9 +13,9 @@ mod identity;
 mod limit;
 mod throttle;
 
-pub use identity::{ExternalIdentity, MemoryIdentities, UserIdentityService};
+pub use identity::{ExternalIdentity, MemoryUserIdentityService, UserIdentityService};
 pub use limit::HashingLimit;
-pub use throttle::{Attempts, Backoff, LoginThrottle, MemoryThrottle, ThrottleKey, ThrottleStore};
+pub use throttle::{Attempts, Backoff, LoginThrottle, MemoryThrottleStore, ThrottleKey, ThrottleStore};
 
 use crate::events::{EventKind, Origin, SecurityEvent, emit};
 use crate::storage::{StoreError, unavailable};
@@ -24,18 +24,35 @@ use crate::{AuthError, UserProfile};
 /// The single message of every failed login (LoopBack's), so it reveals nothing.
 pub const INVALID_CREDENTIALS: &str = "Invalid email or password.";
 
-/// What a client logs in with.
+/// What a client logs in with: a login and a password, from a JSON body (LoopBack's
+/// `{"email": ..., "password": ...}`) or from a `Basic` header (whose user id is the login).
+///
+/// ```
+/// let credentials = authn::users::Credentials::new("ada@example.com", "correct horse");
+/// assert_eq!(credentials.login, "ada@example.com");
+/// // Debug never shows the password.
+/// assert!(!format!("{credentials:?}").contains("horse"));
+/// ```
 #[derive(Clone, Deserialize)]
 pub struct Credentials {
-    /// The login (LoopBack logs in by email).
-    pub email: String,
+    /// What the user store looks the user up by ([`UserStore::find_by_email`]); in JSON it is
+    /// LoopBack's `email`.
+    #[serde(rename = "email")]
+    pub login: String,
     /// The password, in clear, only in memory for the time of the check.
     pub password: String,
 }
 
+impl Credentials {
+    /// Credentials from a login and a password.
+    pub fn new(login: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials { login: login.into(), password: password.into() }
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("email", &self.email).field("password", &"<redacted>").finish()
+        f.debug_struct("Credentials").field("login", &self.login).field("password", &"<redacted>").finish()
     }
 }
 
@@ -218,7 +235,7 @@ pub struct DefaultUserService {
 
 impl DefaultUserService {
     async fn verify(&self, credentials: &Credentials, origin: &Origin) -> Result<UserProfile, AuthError> {
-        let login = credentials.email.as_str();
+        let login = credentials.login.as_str();
         let client = origin.client_ip();
         if let Some(throttle) = &self.throttle {
             // Before any lookup or hashing: the same answer whether the login exists.
@@ -375,7 +392,7 @@ mod tests {
 
     #[test]
     fn credentials_never_print_the_password() {
-        let c = Credentials { email: "a@b".into(), password: "hunter2".into() };
+        let c = Credentials::new("a@b", "hunter2");
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

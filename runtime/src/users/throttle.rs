@@ -62,7 +62,7 @@ impl Attempts {
     }
 }
 
-/// Where the counters live: memory ([`MemoryThrottle`]) or SQLite (`authn::jwt::SqliteStore`),
+/// Where the counters live: memory ([`MemoryThrottleStore`]) or SQLite (`authn::jwt::SqliteStore`),
 /// or a store of your own shared by several instances.
 pub trait ThrottleStore: Send + Sync + 'static {
     /// The recorded failures of `key`.
@@ -109,10 +109,10 @@ impl Backoff {
 /// The login throttle: a store and a backoff for accounts and for client addresses.
 ///
 /// ```
-/// use authn::users::{Backoff, LoginThrottle, MemoryThrottle};
+/// use authn::users::{Backoff, LoginThrottle, MemoryThrottleStore};
 /// use std::sync::Arc;
 ///
-/// let throttle = LoginThrottle::new(Arc::new(MemoryThrottle::new()))
+/// let throttle = LoginThrottle::new(Arc::new(MemoryThrottleStore::new()))
 ///     .account_backoff(Backoff { free_failures: 3, ..Backoff::ACCOUNT });
 /// # drop(throttle);
 /// ```
@@ -141,7 +141,7 @@ impl LoginThrottle {
 
     /// In memory, for one process.
     pub fn in_memory() -> Self {
-        LoginThrottle::new(Arc::new(MemoryThrottle::new()))
+        LoginThrottle::new(Arc::new(MemoryThrottleStore::new()))
     }
 
     /// Another backoff for accounts.
@@ -200,16 +200,16 @@ impl LoginThrottle {
 /// A [`ThrottleStore`] in memory, bounded: past 100,000 keys the ones no longer relevant are
 /// dropped first, then the oldest.
 #[derive(Default)]
-pub struct MemoryThrottle {
+pub struct MemoryThrottleStore {
     entries: Mutex<HashMap<ThrottleKey, Attempts>>,
 }
 
 const MAX_KEYS: usize = 100_000;
 
-impl MemoryThrottle {
+impl MemoryThrottleStore {
     /// An empty store.
     pub fn new() -> Self {
-        MemoryThrottle::default()
+        MemoryThrottleStore::default()
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<ThrottleKey, Attempts>) -> T) -> Result<T, StoreError> {
@@ -218,7 +218,7 @@ impl MemoryThrottle {
     }
 }
 
-impl ThrottleStore for MemoryThrottle {
+impl ThrottleStore for MemoryThrottleStore {
     fn attempts<'a>(&'a self, key: &'a ThrottleKey) -> BoxFuture<'a, Result<Option<Attempts>, StoreError>> {
         Box::pin(async move { self.with(|entries| entries.get(key).copied()) })
     }

@@ -23,10 +23,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use authn::{
-    AuthError, AuthenticationStrategy, Challenge, OptionKind, OptionSpec, Outcome, StrategyOptions, UserProfile,
-    strategy,
-};
+use authn::options::{OptionKind, OptionSpec};
+use authn::{AuthError, AuthenticationStrategy, Challenge, Outcome, StrategyOptions, UserProfile, strategy};
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};

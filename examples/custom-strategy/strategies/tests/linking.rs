@@ -5,5 +5,9 @@ use example_strategies as _;
 
 #[test]
 fn the_strategy_is_registered_when_the_crate_is_named() {
-    assert!(authn::registry().get("signed").is_some(), "registered: {:?}", authn::registry().names());
+    assert!(
+        authn::introspect::registry().get("signed").is_some(),
+        "registered: {:?}",
+        authn::introspect::registry().names()
+    );
 }
