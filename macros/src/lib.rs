@@ -1,5 +1,6 @@
 //! Procedural macros of [`authn`](https://docs.rs/authn). Depend on `authn` and use them from
 //! there: the expansions refer to `::authn::__private`.
+#![forbid(unsafe_code)]
 
 mod args;
 mod diagnostics;

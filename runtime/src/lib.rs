@@ -38,34 +38,23 @@
 //! write `use my_strategies as _;` in the binary (and in that crate's integration tests).
 //! [`validate`] reports a missing strategy if you forget.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Lets the crate use its own macros (`#[strategy]` on the built-in strategies), whose expansions
 // name `::authn`.
 extern crate self as authn;
 
 pub mod adapter;
-#[cfg(feature = "api-key")]
-pub mod api_key;
 mod authentication;
-#[cfg(feature = "basic")]
-pub mod basic;
-#[cfg(feature = "users")]
-mod blocking;
 mod chain;
 mod challenge;
-#[cfg(any(feature = "jwt", feature = "api-key", feature = "oauth2"))]
-mod clock;
-#[cfg(any(feature = "jwt", feature = "basic", feature = "api-key"))]
-mod credentials;
 mod error;
 pub mod events;
 mod extract;
 mod group;
-#[cfg(feature = "jwt")]
-pub mod jwt;
-#[cfg(feature = "oauth2")]
-pub mod oauth2;
 #[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
 pub mod options;
 mod profile;
@@ -73,16 +62,29 @@ mod registry;
 mod response;
 mod route;
 pub mod scope;
-#[cfg(any(feature = "jwt", feature = "api-key", feature = "users"))]
-mod secret;
-#[cfg(any(feature = "users", feature = "api-key"))]
-mod storage;
+mod strategies;
 mod strategy;
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test;
 #[cfg(feature = "users")]
+#[cfg_attr(docsrs, doc(cfg(feature = "users")))]
 pub mod users;
+mod util;
 mod validate;
+
+#[cfg(feature = "api-key")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
+pub use strategies::api_key;
+#[cfg(feature = "basic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "basic")))]
+pub use strategies::basic;
+#[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+pub use strategies::jwt;
+#[cfg(feature = "oauth2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth2")))]
+pub use strategies::oauth2;
 
 pub use authentication::Authentication;
 pub use authn_macros::{authenticate, strategy};
@@ -93,9 +95,10 @@ pub use group::Group;
 pub use profile::UserProfile;
 pub use response::{ResponseHeaders, append_header};
 pub use route::routes;
-#[cfg(any(feature = "users", feature = "api-key"))]
-pub use storage::StoreError;
 pub use strategy::{AuthenticationStrategy, Outcome, StrategyFuture, StrategyOptions};
+#[cfg(any(feature = "users", feature = "api-key"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "users", feature = "api-key"))))]
+pub use util::storage::StoreError;
 pub use validate::{ConfigError, validate};
 
 /// The stable `code` of every error authn answers, and the JSON body it answers with.
@@ -114,7 +117,7 @@ pub mod errors {
 }
 
 /// What the binary holds, read at run time: the strategy [`registry`](introspect::registry)
-/// and every `#[authenticate]` route (see [`routes`](crate::routes)), for reports, admin pages
+/// and every `#[authenticate]` route (see [`routes`]), for reports, admin pages
 /// and tests. These types are built by the macros only; their fields are read, never written.
 ///
 /// ```

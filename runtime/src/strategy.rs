@@ -1,6 +1,6 @@
 //! The strategy contract and how strategies register.
 
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 use futures_util::future::LocalBoxFuture;
 
 use crate::options::{OptionSpec, OptionValue};
@@ -106,22 +106,6 @@ impl std::fmt::Display for Location {
 }
 
 inventory::collect!(StrategyRegistration);
-
-/// The configuration `T` of a built-in strategy, registered as app data either bare
-/// (`app_data(config)`) or shared (`app_data(web::Data::new(config))`). Missing, it is the
-/// app's set-up mistake: logged with what to add, answered 500 without detail.
-#[cfg_attr(not(any(feature = "jwt", feature = "basic", feature = "api-key", feature = "oauth2")), allow(dead_code))]
-pub(crate) fn app_config<'r, T: 'static>(request: &'r HttpRequest, strategy: &str) -> Result<&'r T, AuthError> {
-    if let Some(config) = request.app_data::<T>() {
-        return Ok(config);
-    }
-    if let Some(config) = request.app_data::<web::Data<T>>() {
-        return Ok(config.get_ref());
-    }
-    let type_name = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
-    tracing::error!("the \"{strategy}\" strategy needs a {type_name} in the app data: App::new().app_data(config)");
-    Err(AuthError::internal())
-}
 
 /// The options one route hands to one strategy.
 ///

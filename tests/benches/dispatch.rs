@@ -20,14 +20,14 @@ async fn bare() -> &'static str {
     "ok"
 }
 
-#[get("/authn")]
 #[authenticate("noop")]
+#[get("/authn")]
 async fn with_authn(_user: CurrentUser) -> &'static str {
     "ok"
 }
 
-#[get("/authn-second")]
 #[authenticate("pass", "noop")]
+#[get("/authn-second")]
 async fn with_second_strategy(_user: CurrentUser) -> &'static str {
     "ok"
 }

@@ -79,8 +79,8 @@ async fn legacy(request: &HttpRequest) -> Result<authn::Outcome, authn::AuthErro
     .await
 }
 
-#[get("/legacy")]
 #[authenticate("legacy")]
+#[get("/legacy")]
 async fn legacy_route(user: CurrentUser) -> String {
     user.id.clone()
 }
@@ -105,8 +105,8 @@ async fn session_or_login(identity: Option<Identity>, request: HttpRequest) -> V
     }
 }
 
-#[post("/login")]
 #[authenticate("httpauth-basic")]
+#[post("/login")]
 async fn login(user: CurrentUser, request: HttpRequest) -> HttpResponse {
     match Identity::login(&request.extensions(), user.id.clone()) {
         Ok(_) => HttpResponse::NoContent().finish(),
@@ -114,27 +114,27 @@ async fn login(user: CurrentUser, request: HttpRequest) -> HttpResponse {
     }
 }
 
-#[post("/logout")]
 #[authenticate("session")]
+#[post("/logout")]
 async fn logout(identity: Identity) -> HttpResponse {
     identity.logout();
     HttpResponse::NoContent().finish()
 }
 
-#[get("/whoAmI")]
 #[authenticate("session", "httpauth-bearer", "httpauth-basic")]
+#[get("/whoAmI")]
 async fn who_am_i(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/account")]
 #[authenticate("session-or-login")]
+#[get("/account")]
 async fn account(user: CurrentUser) -> String {
     format!("account of {}", user.id)
 }
 
-#[get("/greeting")]
 #[authenticate("session")]
+#[get("/greeting")]
 async fn greeting(user: Option<CurrentUser>) -> String {
     user.map_or_else(|| "hello, stranger".to_owned(), |u| format!("hello, {}", u.id))
 }

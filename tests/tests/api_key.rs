@@ -7,14 +7,14 @@ use authn::api_key::{ApiKeyConfig, MemoryApiKeyStore};
 use authn::{CurrentUser, UserProfile, authenticate};
 use authn_tests::http::{get, send};
 
-#[get("/reports")]
 #[authenticate("api-key", scopes = ["reports:read"])]
+#[get("/reports")]
 async fn reports(client: CurrentUser) -> String {
     client.id.clone()
 }
 
-#[get("/whoAmI")]
 #[authenticate("api-key")]
+#[get("/whoAmI")]
 async fn who_am_i(client: CurrentUser) -> String {
     client.id.clone()
 }

@@ -12,20 +12,20 @@ use authn_tests::http::{get, send};
 use authn_tests::jwt::{self, fast_hasher};
 use base64::Engine as _;
 
-#[get("/whoAmI")]
 #[authenticate("basic")]
+#[get("/whoAmI")]
 async fn who_am_i(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/admin")]
 #[authenticate("basic", scopes = ["admin"])]
+#[get("/admin")]
 async fn admin(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/either")]
 #[authenticate("jwt", "basic")]
+#[get("/either")]
 async fn either(user: CurrentUser) -> String {
     user.id.clone()
 }

@@ -10,8 +10,8 @@ use authn_tests::http::serve;
 // Registers the "header" strategy; named, or the linker drops it.
 use authn_tests as _;
 
-#[post("/upload")]
 #[authenticate("header")]
+#[post("/upload")]
 async fn upload(user: CurrentUser, body: web::Bytes) -> String {
     format!("{} {}", user.id, body.len())
 }

@@ -8,8 +8,8 @@ use authn_tests::ConfigUser;
 use authn_tests::http::{get as get_req, send};
 use serde::Deserialize;
 
-#[get("/single")]
 #[authenticate("header")]
+#[get("/single")]
 async fn single(user: CurrentUser) -> String {
     user.id.clone()
 }
@@ -59,8 +59,8 @@ struct NewTodo {
     title: String,
 }
 
-#[post("/todos/{list}")]
 #[authenticate("header")]
+#[post("/todos/{list}")]
 async fn extractors(
     list: web::Path<String>,
     query: web::Query<Page>,
@@ -71,57 +71,57 @@ async fn extractors(
     HttpResponse::Created().body(format!("{}/{}/{}/{}/{}", list, query.page, user.id, data.0, body.title))
 }
 
-#[post("/mut")]
 #[authenticate("header")]
+#[post("/mut")]
 async fn mutable_patterns(mut body: web::Json<NewTodo>, web::Query(Page { page }): web::Query<Page>) -> String {
     body.title.push('!');
     format!("{}{}", body.title, page)
 }
 
-#[get("/two")]
 #[authenticate("pass", "header")]
+#[get("/two")]
 async fn two(user: CurrentUser) -> String {
     format!("{}:{}", user.strategy(), user.id)
 }
 
-#[get("/fail-then-header")]
 #[authenticate("fail", "header")]
+#[get("/fail-then-header")]
 async fn fail_then_header(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/final")]
 #[authenticate("token", "header")]
+#[get("/final")]
 async fn final_error(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/redirect")]
 #[authenticate("redirect", "header")]
+#[get("/redirect")]
 async fn redirect() -> &'static str {
     "handler ran"
 }
 
-#[get("/redirect-options")]
 #[authenticate("redirect", to = "/sso?next=%2F", status = 307)]
+#[get("/redirect-options")]
 async fn redirect_options() -> &'static str {
     "handler ran"
 }
 
-#[get("/forbid")]
 #[authenticate("forbid")]
+#[get("/forbid")]
 async fn forbidden() -> &'static str {
     "handler ran"
 }
 
-#[get("/options")]
 #[authenticate("pass", "options", scopes = ["todo:read", "todo:write"], level = -3, ratio = 0.5, strict = true)]
+#[get("/options")]
 async fn options(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(user.profile())
 }
 
-#[get("/config")]
 #[authenticate("config")]
+#[get("/config")]
 async fn config(user: CurrentUser) -> String {
     user.id.clone()
 }
@@ -133,8 +133,8 @@ struct Claims {
     level: u8,
 }
 
-#[get("/claims")]
 #[authenticate("claims")]
+#[get("/claims")]
 async fn typed_claims(user: CurrentUser<Claims>) -> String {
     format!("{} {} {}", user.id, user.role, user.level)
 }
@@ -145,14 +145,14 @@ struct NeedsTenant {
     tenant: String,
 }
 
-#[get("/claims-mismatch")]
 #[authenticate("claims")]
+#[get("/claims-mismatch")]
 async fn claims_mismatch(user: CurrentUser<NeedsTenant>) -> String {
     format!("{user:?}")
 }
 
-#[get("/optional")]
 #[authenticate("token", "header")]
+#[get("/optional")]
 async fn optional(user: Option<CurrentUser>) -> String {
     match user {
         Some(user) => format!("user {}", user.id),
@@ -160,8 +160,8 @@ async fn optional(user: Option<CurrentUser>) -> String {
     }
 }
 
-#[get("/skipped")]
 #[authenticate(skip)]
+#[get("/skipped")]
 async fn skipped() -> &'static str {
     "public"
 }
@@ -171,14 +171,14 @@ async fn ping() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"running": true}))
 }
 
-#[get("/no-user-param")]
 #[authenticate("header")]
+#[get("/no-user-param")]
 async fn no_user_param(req: HttpRequest) -> String {
     Authentication::of(&req).map(|a| format!("{} via {}", a.profile().id, a.strategy())).unwrap_or_default()
 }
 
-#[get("/profile")]
 #[authenticate("token")]
+#[get("/profile")]
 async fn profile(user: CurrentUser<UserProfile>) -> HttpResponse {
     HttpResponse::Ok().json(&*user)
 }

@@ -159,15 +159,15 @@ fn start_mock() -> (String, actix_web::dev::ServerHandle) {
 
 // ---- the app ------------------------------------------------------------------------------
 
-#[get("/auth/thirdparty/{provider}")]
 #[authenticate("oauth2")]
+#[get("/auth/thirdparty/{provider}")]
 async fn third_party_login() -> HttpResponse {
     // Never reached: the strategy redirects to the provider first.
     HttpResponse::InternalServerError().finish()
 }
 
-#[get("/auth/thirdparty/{provider}/callback")]
 #[authenticate("oauth2")]
+#[get("/auth/thirdparty/{provider}/callback")]
 async fn third_party_callback(
     user: CurrentUser,
     tokens: web::Data<JwtTokenService>,
@@ -176,8 +176,8 @@ async fn third_party_callback(
     Ok(HttpResponse::Ok().json(serde_json::json!({"token": issued.token})))
 }
 
-#[get("/whoAmI")]
 #[authenticate("jwt")]
+#[get("/whoAmI")]
 async fn who_am_i(user: CurrentUser) -> String {
     format!("{} <{}>", user.id, user.email.as_deref().unwrap_or("-"))
 }

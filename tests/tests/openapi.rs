@@ -6,14 +6,14 @@ use authn::{CurrentUser, authenticate};
 use serde_json::json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-#[get("/optional")]
 #[authenticate("jwt", scopes = ["todo:read"], "api-key")]
+#[get("/optional")]
 async fn optional(user: Option<CurrentUser>) -> String {
     user.map(|u| u.id.clone()).unwrap_or_default()
 }
 
-#[get("/mixed")]
 #[authenticate("jwt", "some-custom-strategy")]
+#[get("/mixed")]
 async fn mixed(user: CurrentUser) -> String {
     user.id.clone()
 }

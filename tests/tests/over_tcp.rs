@@ -22,8 +22,8 @@ async fn static_bearer(auth: BearerAuth) -> Verdict {
     }
 }
 
-#[get("/whoAmI")]
 #[authenticate("api-key", "basic", "static-bearer")]
+#[get("/whoAmI")]
 async fn who_am_i(user: CurrentUser) -> String {
     user.id.clone()
 }

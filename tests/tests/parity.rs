@@ -10,32 +10,32 @@ use authn::{CurrentUser, Group, authenticate};
 use authn_tests::http::{get as get_req, send};
 use authn_tests::{Calls, REC_A_BUILDS};
 
-#[get("/whoAmI")]
 #[authenticate("rec-a", "rec-b", "rec-c")]
+#[get("/whoAmI")]
 async fn who_am_i(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/single-fail")]
 #[authenticate("rec-fail")]
+#[get("/single-fail")]
 async fn single_fail() -> &'static str {
     "ran"
 }
 
-#[get("/both-fail")]
 #[authenticate("rec-fail", "fail")]
+#[get("/both-fail")]
 async fn both_fail() -> &'static str {
     "ran"
 }
 
-#[get("/one-of-two")]
 #[authenticate("rec-fail", "rec-b")]
+#[get("/one-of-two")]
 async fn one_of_two(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/no-profile")]
 #[authenticate("rec-a")]
+#[get("/no-profile")]
 async fn no_profile() -> &'static str {
     "ran"
 }
@@ -174,8 +174,8 @@ async fn strategies_are_built_once_not_per_request() {
 }
 
 /// `getAuthenticationMetadataForStrategy`: a strategy receives its own options, not another's.
-#[get("/options-per-strategy")]
 #[authenticate("pass", realm = "pass-realm", "options", realm = "options-realm")]
+#[get("/options-per-strategy")]
 async fn options_per_strategy(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(user.profile())
 }

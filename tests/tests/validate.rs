@@ -6,20 +6,20 @@ use actix_web::{App, HttpRequest, get};
 use authn::{AuthError, CurrentUser, Outcome, authenticate, strategy};
 use authn_tests::http::{get as get_req, send};
 
-#[get("/misspelt")]
 #[authenticate("header", "jtw")]
+#[get("/misspelt")]
 async fn misspelt(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/bad-options")]
 #[authenticate("options", scopes = "not-a-list", colour = "red")]
+#[get("/bad-options")]
 async fn bad_options(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/no-options-accepted")]
 #[authenticate("header", realm = "x")]
+#[get("/no-options-accepted")]
 async fn no_options_accepted() -> &'static str {
     "ok"
 }
@@ -39,8 +39,8 @@ mod again {
     }
 }
 
-#[get("/twice")]
 #[authenticate("twice")]
+#[get("/twice")]
 async fn uses_twice() -> &'static str {
     "ok"
 }
@@ -122,14 +122,14 @@ fn duplicates_name_both_source_locations() {
     assert_ne!(duplicates[0].first.line, duplicates[0].second.line);
 }
 
-#[get("/mistyped")]
 #[authenticate("header", "jwt", scope = ["admin"])]
+#[get("/mistyped")]
 async fn mistyped(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/mistyped-value")]
 #[authenticate("jwt", scopes = [1])]
+#[get("/mistyped-value")]
 async fn mistyped_value(user: CurrentUser) -> String {
     user.id.clone()
 }

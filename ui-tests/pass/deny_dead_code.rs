@@ -3,8 +3,8 @@
 use actix_web::{App, get, web};
 use authn::{CurrentUser, authenticate};
 
-#[get("/a")]
 #[authenticate("jwt")]
+#[get("/a")]
 async fn a(user: CurrentUser) -> String {
     user.id.clone()
 }

@@ -2,14 +2,14 @@ use actix_web::{App, get};
 use authn::{CurrentUser, authenticate};
 
 // Each expansion has its own hidden names; stacking several handlers in one module is fine.
-#[get("/one")]
 #[authenticate("jwt")]
+#[get("/one")]
 async fn one(user: CurrentUser) -> String {
     user.id.clone()
 }
 
-#[get("/two")]
 #[authenticate("jwt")]
+#[get("/two")]
 async fn two(user: CurrentUser) -> String {
     let __authn_args = "a user variable with the macro's internal name does not clash";
     format!("{} {}", user.id, __authn_args)

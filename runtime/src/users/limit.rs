@@ -13,8 +13,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::AuthError;
-use crate::blocking;
-use crate::storage::unavailable;
+use crate::util::blocking;
+use crate::util::storage::unavailable;
 
 /// How many password hashes may run at once, and how many may wait for a turn.
 ///

@@ -18,7 +18,7 @@ pub use limit::HashingLimit;
 pub use throttle::{Attempts, Backoff, LoginThrottle, MemoryThrottleStore, ThrottleKey, ThrottleStore};
 
 use crate::events::{EventKind, Origin, SecurityEvent, emit};
-use crate::storage::{StoreError, unavailable};
+use crate::util::storage::{StoreError, unavailable};
 use crate::{AuthError, UserProfile};
 
 /// The single message of every failed login (LoopBack's), so it reveals nothing.

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::future::BoxFuture;
 
 use crate::AuthError;
-use crate::storage::{StoreError, unavailable};
+use crate::util::storage::{StoreError, unavailable};
 
 /// What a throttle store keeps per key: the SHA-256 of `account\0<login>` or `client\0<address>`.
 pub type ThrottleKey = [u8; 32];
@@ -157,8 +157,8 @@ impl LoginThrottle {
     }
 
     fn keys(login: &str, client: Option<IpAddr>) -> (ThrottleKey, Option<ThrottleKey>) {
-        let account = crate::secret::digest(&format!("account\0{}", login.trim().to_lowercase()));
-        let client = client.map(|ip| crate::secret::digest(&format!("client\0{ip}")));
+        let account = crate::util::secret::digest(&format!("account\0{}", login.trim().to_lowercase()));
+        let client = client.map(|ip| crate::util::secret::digest(&format!("client\0{ip}")));
         (account, client)
     }
 

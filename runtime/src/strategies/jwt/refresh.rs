@@ -10,10 +10,10 @@ use super::JwtTokenService;
 use super::config::{JwtConfig, JwtConfigError};
 use super::store::{Consumed, RefreshRecord, TokenStore, hash_token, unavailable};
 use super::token::{TokenService, rejected};
-use crate::clock::now;
 use crate::events::{EventKind, Origin, SecurityEvent, emit};
-use crate::secret::random_id;
 use crate::users::UserService;
+use crate::util::clock::now;
+use crate::util::secret::random_id;
 use crate::{AuthError, UserProfile};
 
 /// An access token, a refresh token and the access token's lifetime: the body of LoopBack's

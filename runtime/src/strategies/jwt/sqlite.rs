@@ -10,9 +10,9 @@ use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::store::{Consumed, RefreshRecord, TokenHash, TokenStore};
-use crate::blocking;
-use crate::storage::StoreError;
 use crate::users::{Attempts, Backoff, ThrottleKey, ThrottleStore};
+use crate::util::blocking;
+use crate::util::storage::StoreError;
 
 /// The schema, one migration per version, applied in order and recorded in
 /// `authn_schema_version`, in one write transaction: several processes opening the same file at
@@ -182,7 +182,7 @@ impl SqliteStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let now = crate::clock::now();
+        let now = crate::util::clock::now();
         let mut mirror = self.mirror()?;
         for (seq, jti, until) in rows {
             mirror.last_seq = mirror.last_seq.max(seq);

@@ -37,9 +37,9 @@ use base64::Engine as _;
 use futures_util::future::BoxFuture;
 use subtle::ConstantTimeEq;
 
-use crate::credentials::{self, Single};
 use crate::options::OptionSpec;
-use crate::storage::{StoreError, unavailable};
+use crate::util::credentials::{self, Single};
+use crate::util::storage::{StoreError, unavailable};
 use crate::{AuthError, AuthenticationStrategy, Challenge, Outcome, StrategyOptions, UserProfile};
 
 /// No key in the request.
@@ -85,13 +85,17 @@ impl std::fmt::Debug for IssuedKey {
 /// Makes a new key for `client` (for stores other than [`MemoryApiKeyStore`]).
 pub fn generate(client: impl Into<String>, expires_at: Option<SystemTime>) -> Result<IssuedKey, StoreError> {
     let mut bytes = [0u8; 8 + 32];
-    crate::secret::fill(&mut bytes).map_err(|e| StoreError::msg(format!("random generator: {e}")))?;
+    crate::util::secret::fill(&mut bytes).map_err(|e| StoreError::msg(format!("random generator: {e}")))?;
     let (id, secret) = bytes.split_at(8);
     let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
-    let expires_at = expires_at.map(crate::clock::unix_seconds);
-    let stored =
-        StoredKey { secret_hash: crate::secret::digest(&secret), id: id.clone(), client: client.into(), expires_at };
+    let expires_at = expires_at.map(crate::util::clock::unix_seconds);
+    let stored = StoredKey {
+        secret_hash: crate::util::secret::digest(&secret),
+        id: id.clone(),
+        client: client.into(),
+        expires_at,
+    };
     Ok(IssuedKey { key: format!("{id}.{secret}"), stored })
 }
 
@@ -251,7 +255,7 @@ impl ApiKeyConfig {
 }
 
 fn config_of(request: &HttpRequest) -> Result<&ApiKeyConfig, AuthError> {
-    crate::strategy::app_config(request, "api-key")
+    crate::strategies::app_config(request, "api-key")
 }
 
 /// What a presented key is worth: the client's profile, or nothing (with the same work done).
@@ -259,11 +263,11 @@ async fn check(store: &dyn ApiKeyStore, key: &str) -> Result<Option<UserProfile>
     const DUMMY: [u8; 32] = [0; 32];
     let (id, secret) = key.split_once('.').unwrap_or(("", key));
     let found = if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) { store.find(id).await? } else { None };
-    let presented = crate::secret::digest(secret);
+    let presented = crate::util::secret::digest(secret);
     let expected = found.as_ref().map_or(&DUMMY, |(stored, _)| &stored.secret_hash);
     let matches: bool = presented.ct_eq(expected).into();
     Ok(match found {
-        Some((stored, profile)) if matches && stored.expires_at.is_none_or(|at| crate::clock::now() < at) => {
+        Some((stored, profile)) if matches && stored.expires_at.is_none_or(|at| crate::util::clock::now() < at) => {
             Some(profile)
         }
         _ => None,
@@ -350,6 +354,6 @@ mod tests {
         let issued = generate("svc", None).unwrap();
         let secret = issued.key.split_once('.').unwrap().1;
         assert!(!format!("{issued:?}").contains(secret));
-        assert_eq!(issued.stored.secret_hash, crate::secret::digest(secret));
+        assert_eq!(issued.stored.secret_hash, crate::util::secret::digest(secret));
     }
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config::{JwtConfig, VerifyingKey};
-use crate::clock::now;
-use crate::secret::random_id;
+use crate::util::clock::now;
+use crate::util::secret::random_id;
 use crate::{AuthError, UserProfile};
 
 /// Claims registered by RFC 7519 (and `scope`/`scopes` stay claims): never copied from a

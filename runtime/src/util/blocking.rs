@@ -1,7 +1,7 @@
 //! Runs CPU- or disk-bound work (argon2, SQLite) off the async executor when there is a tokio
 //! runtime, inline otherwise (e.g. a test driving a future by hand).
 
-use crate::storage::StoreError;
+use crate::util::storage::StoreError;
 
 pub(crate) async fn run<T, F>(work: F) -> Result<T, StoreError>
 where

@@ -37,7 +37,7 @@ struct Callback {
 }
 
 fn config_of(request: &HttpRequest) -> Result<&OAuth2Config, AuthError> {
-    crate::strategy::app_config(request, "oauth2")
+    crate::strategies::app_config(request, "oauth2")
 }
 
 fn rejected(message: &'static str) -> AuthError {

@@ -25,13 +25,13 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use base64::Engine as _;
 
-use crate::credentials::{self, SchemeValue};
 use crate::options::OptionSpec;
 use crate::users::{Credentials, UserService};
+use crate::util::credentials::{self, SchemeValue};
 use crate::{AuthError, AuthenticationStrategy, Challenge, Outcome, StrategyOptions};
 
 /// LoopBack's messages for the header (its Basic fixture's, word for word).
-pub const NOT_FOUND: &str = "Authorization header not found.";
+pub const NOT_FOUND: &str = crate::strategies::HEADER_NOT_FOUND;
 /// A header of another scheme.
 pub const NOT_BASIC: &str = "Authorization header is not of type 'Basic'.";
 /// More than one token after `Basic`.
@@ -90,7 +90,7 @@ impl BasicConfig {
 pub struct BasicStrategy;
 
 fn config_of(request: &HttpRequest) -> Result<&BasicConfig, AuthError> {
-    crate::strategy::app_config(request, "basic")
+    crate::strategies::app_config(request, "basic")
 }
 
 /// The user-id and password of a Basic token68.

@@ -6,15 +6,15 @@ use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
 
-use crate::storage::StoreError;
-pub(crate) use crate::storage::unavailable;
+use crate::util::storage::StoreError;
+pub(crate) use crate::util::storage::unavailable;
 
 /// The SHA-256 of a refresh token: what is stored and looked up.
 pub type TokenHash = [u8; 32];
 
 /// Hashes a refresh token for storage.
 pub fn hash_token(token: &str) -> TokenHash {
-    crate::secret::digest(token)
+    crate::util::secret::digest(token)
 }
 
 /// A stored refresh token.

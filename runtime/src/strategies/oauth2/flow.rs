@@ -15,7 +15,7 @@ use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::clock::now;
+use crate::util::clock::now;
 
 /// How the names of the cookies that carry logins in progress start (after `__Host-` when they
 /// are Secure): `authn_oauth2_` and 16 hex digits of the SHA-256 of the flow's state.
@@ -23,7 +23,7 @@ pub const FLOW_COOKIE_PREFIX: &str = "authn_oauth2_";
 
 /// The cookie name of the flow whose state is `state`.
 pub(crate) fn cookie_name(state: &str, secure: bool) -> String {
-    let digest = crate::secret::digest(state);
+    let digest = crate::util::secret::digest(state);
     let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("{}{FLOW_COOKIE_PREFIX}{id}", if secure { "__Host-" } else { "" })
 }

@@ -20,7 +20,7 @@ pub(crate) fn challenge(config: &JwtConfig) -> Challenge {
 }
 
 fn config_of(request: &HttpRequest) -> Result<&JwtConfig, AuthError> {
-    crate::strategy::app_config(request, "jwt")
+    crate::strategies::app_config(request, "jwt")
 }
 
 #[crate::strategy("jwt")]

@@ -35,13 +35,11 @@ pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
 pub use jsonwebtoken::Algorithm;
 pub use refresh::{RefreshTokenService, TokenPair, token_response};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
 pub use store::{Consumed, MemoryTokenStore, RefreshRecord, TokenHash, TokenStore, hash_token};
 pub use strategy::JwtStrategy;
 pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
-
-#[cfg(not(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")))]
-compile_error!("authn's `jwt` feature needs a crypto backend: enable `jwt-aws-lc` (default) or `jwt-rust-crypto`");
 
 /// jsonwebtoken panics at first use unless exactly one of its backends is enabled, and any crate
 /// in the build can enable the other one (feature unification). So authn installs its backend
@@ -49,7 +47,7 @@ compile_error!("authn's `jwt` feature needs a crypto backend: enable `jwt-aws-lc
 pub(crate) fn install_crypto_provider() {
     #[cfg(feature = "jwt-aws-lc")]
     let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-    #[cfg(all(feature = "jwt-rust-crypto", not(feature = "jwt-aws-lc")))]
+    #[cfg(not(feature = "jwt-aws-lc"))]
     let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
     let _ = provider.install_default();
 }

@@ -1,6 +1,6 @@
 //! OAuth 2.0 / OpenID Connect login (feature `oauth2`): the authorization-code flow with PKCE
 //! (RFC 7636) and `state`, through the `oauth2` crate, ending in a local user found or created
-//! by the app's [`UserIdentityService`].
+//! by the app's [`UserIdentityService`](crate::users::UserIdentityService).
 //!
 //! One strategy, `"oauth2"`, serves both routes of the flow, as in LoopBack:
 //!
