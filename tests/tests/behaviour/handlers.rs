@@ -441,10 +441,15 @@ async fn the_app_can_replace_the_error_response() {
 #[actix_rt::test]
 async fn the_route_report_lists_every_annotated_handler() {
     let routes = authn::routes();
-    let find =
-        |name: &str| routes.iter().find(|r| r.handler() == name).unwrap_or_else(|| panic!("{name} not reported"));
+    // Handlers of this module only: the binary holds other tests' handlers too.
+    let find = |name: &str| {
+        routes
+            .iter()
+            .find(|r| r.handler() == name && r.location().module == module_path!())
+            .unwrap_or_else(|| panic!("{name} not reported"))
+    };
     let spec = find("options");
-    assert_eq!(spec.location().module, "handlers");
+    assert!(spec.location().module.ends_with("handlers"));
     assert!(spec.location().file.ends_with("handlers.rs"));
     let line = spec.to_string();
     assert!(
