@@ -37,6 +37,23 @@
 //! that *only* registers strategies is dropped by the linker unless the binary names it, so
 //! write `use my_strategies as _;` in the binary (and in that crate's integration tests).
 //! [`validate`] reports a missing strategy if you forget.
+//!
+//! ## Where things are
+//!
+//! - At the root: what an app or a strategy writes (the macros, [`CurrentUser`],
+//!   [`AuthenticationStrategy`], [`AuthError`], [`Group`], [`validate`], ...).
+//! - The built-in strategies: `jwt`, `basic`, `api_key`, `oauth2`, each behind
+//!   its feature; [`users`] for the user service they share; [`adapter`] for existing extractors
+//!   and middleware.
+//! - [`errors`]: the stable codes and the JSON body; [`events`]: security events;
+//!   [`options`]: declaring a strategy's options; [`introspect`]: the registry and the routes;
+//!   [`scope`]: scope checks; `openapi` and `test` behind their features.
+//!
+//! ## Features
+//!
+//! `jwt`, `basic` and `api-key` are on by default, in pure Rust. `sqlite` adds the SQLite token
+//! store, `jwt-aws-lc` faster RSA/ECDSA, `oauth2` OAuth 2.0 login, `openapi` utoipa security,
+//! `test-util` test helpers. The README's feature table says what each costs.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
