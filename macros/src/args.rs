@@ -6,6 +6,7 @@
 //! item   := "name"              a strategy, tried in the order written
 //!         | key '=' value       an option of the strategy written before it
 //!         | skip                no authentication (opts out of a group)
+//!         | group               the enclosing group's strategies, and its user
 //! ```
 
 use proc_macro2::{Span, TokenStream, TokenTree};
@@ -19,6 +20,7 @@ use crate::options::Value;
 pub enum Requirement {
     Strategies(Vec<StrategyArg>),
     Skip,
+    Group,
 }
 
 pub struct StrategyArg {
@@ -29,7 +31,7 @@ pub struct StrategyArg {
 enum Item {
     Name(LitStr),
     Option(Ident, Value),
-    Skip(Ident),
+    Keyword(Ident),
 }
 
 impl Parse for Item {
@@ -42,15 +44,17 @@ impl Parse for Item {
             Item::Option(key, input.parse()?)
         } else if input.peek(Ident) {
             let ident: Ident = input.parse()?;
-            if ident != "skip" {
+            if ident != "skip" && ident != "group" {
                 return Err(syn::Error::new_spanned(
                     &ident,
                     format_args!("strategy names are string literals: write `\"{ident}\"`"),
                 ));
             }
-            Item::Skip(ident)
+            Item::Keyword(ident)
         } else {
-            return Err(input.error("expected a strategy name such as `\"jwt\"`, an option `key = value`, or `skip`"));
+            return Err(
+                input.error("expected a strategy name such as `\"jwt\"`, an option `key = value`, `skip` or `group`")
+            );
         };
         if !input.is_empty() {
             return Err(input.error("expected `,` between arguments"));
@@ -77,7 +81,7 @@ pub fn split_at_commas(args: TokenStream) -> Vec<TokenStream> {
 /// Parses the attribute's arguments, reporting every mistake; `None` only after pushing one.
 pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
     let mut strategies: Vec<StrategyArg> = Vec::new();
-    let mut skip: Option<Ident> = None;
+    let mut keyword: Option<Ident> = None;
     let mut broken = false;
     for piece in split_at_commas(args) {
         if piece.is_empty() {
@@ -111,24 +115,38 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Option<Requirement> {
                     }
                     strategy.options.push((key, value));
                 }
-                None if skip.is_some() => errors.spanned(&key, "`skip` takes no options"),
-                None => errors.spanned(
-                    &key,
-                    format_args!("option `{key}` must follow the strategy it configures, e.g. `\"jwt\", {key} = ...`"),
-                ),
+                None => match &keyword {
+                    Some(keyword) => errors.spanned(&key, format_args!("`{keyword}` takes no options")),
+                    None => errors.spanned(
+                        &key,
+                        format_args!(
+                            "option `{key}` must follow the strategy it configures, e.g. `\"jwt\", {key} = ...`"
+                        ),
+                    ),
+                },
             },
-            Item::Skip(ident) => {
-                if skip.is_some() {
-                    errors.spanned(&ident, "`skip` is given twice");
-                }
-                skip = Some(ident);
-            }
+            Item::Keyword(ident) => match &keyword {
+                Some(first) if *first == ident => errors.spanned(&ident, format_args!("`{ident}` is given twice")),
+                Some(first) => errors.spanned(
+                    &ident,
+                    format_args!(
+                        "`{first}` and `{ident}` exclude each other: `skip` is public, `group` is the group's"
+                    ),
+                ),
+                None => keyword = Some(ident),
+            },
         }
     }
-    match (skip, strategies.is_empty()) {
-        (Some(_), true) => Some(Requirement::Skip),
-        (Some(skip), false) => {
-            errors.spanned(&skip, "`skip` cannot be combined with strategies: a route either authenticates or not");
+    match (keyword, strategies.is_empty()) {
+        (Some(keyword), true) if keyword == "skip" => Some(Requirement::Skip),
+        (Some(_), true) => Some(Requirement::Group),
+        (Some(keyword), false) => {
+            let meaning = if keyword == "skip" {
+                "a route either authenticates or not"
+            } else {
+                "`group` means the enclosing group's strategies; list strategies to override them instead"
+            };
+            errors.spanned(&keyword, format_args!("`{keyword}` cannot be combined with strategies: {meaning}"));
             None
         }
         (None, false) => Some(Requirement::Strategies(strategies)),

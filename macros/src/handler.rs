@@ -278,6 +278,7 @@ fn emit_spec(
     let name = handler.to_string();
     let (requirement_tokens, strategies_const) = match requirement {
         Requirement::Skip => (quote!(::authn::__private::Requirement::Skip), quote!()),
+        Requirement::Group => (quote!(::authn::__private::Requirement::Group), quote!()),
         Requirement::Strategies(list) => {
             let uses = list.iter().map(|s| {
                 let strategy_name = &s.name;

@@ -105,6 +105,12 @@ impl AuthError {
         .with_code(AUTHENTICATION_BUSY)
     }
 
+    /// A 500 with code [`AUTHENTICATION_MISCONFIGURED`]: the app's set-up is wrong (a strategy's
+    /// configuration is missing from the app data). Final; what to fix belongs in the log.
+    pub fn misconfigured() -> Self {
+        AuthError::internal().with_code(AUTHENTICATION_MISCONFIGURED)
+    }
+
     /// A 503 with `Retry-After`: a store authentication needs failed (the database is gone).
     /// Final; code [`AUTHENTICATION_UNAVAILABLE`]. The cause belongs in the log, never here.
     pub fn store_unavailable() -> Self {
@@ -315,7 +321,12 @@ pub(crate) enum FailureKind {
 }
 
 impl AuthFailure {
-    pub(crate) fn rejected(error: AuthError, challenges: Vec<Challenge>) -> Self {
+    pub(crate) fn rejected(error: AuthError, mut challenges: Vec<Challenge>) -> Self {
+        // A challenge asks the client for other credentials (RFC 7235); a server error is not
+        // the client's to fix, so it carries none.
+        if error.status().is_server_error() {
+            challenges.clear();
+        }
         AuthFailure { kind: Box::new(FailureKind::Rejected(error)), challenges }
     }
 

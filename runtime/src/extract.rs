@@ -107,6 +107,7 @@ async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option
             }
             return Ok(None);
         }
+        Requirement::Group => return group_authentication(spec, group.as_deref(), anonymous_ok),
         Requirement::Strategies(uses) => uses,
     };
     if let Some(group) = &group {
@@ -127,6 +128,33 @@ async fn authorize(req: &HttpRequest, spec: &'static RouteSpec) -> Result<Option
         failure.clone()
     })?;
     chain::run(req, uses, strategies, anonymous_ok).await
+}
+
+/// `#[authenticate(group)]`: the innermost group's conclusion. The group routed the request
+/// here only after accepting it (a refused request never reaches a handler without a say);
+/// outside any group there is nothing to take, which is the app's mistake.
+fn group_authentication(
+    spec: &'static RouteSpec,
+    group: Option<&GroupContext>,
+    anonymous_ok: bool,
+) -> Result<Option<Authentication>, AuthFailure> {
+    match group.and_then(GroupContext::conclusion) {
+        Some(conclusion) => conclusion.for_route(anonymous_ok),
+        None => {
+            if spec.first_report() {
+                tracing::error!(
+                    handler = spec.handler(),
+                    location = %spec.location(),
+                    "#[authenticate(group)] on a handler no authn::Group wraps: wrap its scope with \
+                     .wrap(authn::Group::new([..])), or name its strategies, e.g. #[authenticate(\"jwt\")]"
+                );
+            }
+            Err(AuthFailure::misconfigured(
+                "This route takes its group's authentication, but no group is around it.",
+                crate::errors::AUTHENTICATION_MISCONFIGURED,
+            ))
+        }
+    }
 }
 
 /// The event's reason code for a route that cannot be used.

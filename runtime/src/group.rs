@@ -248,6 +248,8 @@ fn overrides(spec: &RouteSpec, group: &Group) -> bool {
     match spec.requirement() {
         Requirement::Skip => true,
         Requirement::Strategies(uses) => uses != group.strategies(),
+        // The group's own: no say of its own, exactly like a handler without the attribute.
+        Requirement::Group => false,
     }
 }
 
@@ -350,6 +352,11 @@ impl GroupContext {
         overrides(spec, &self.group)
     }
 
+    /// The group's conclusion, whatever the handler's strategies: for `#[authenticate(group)]`.
+    pub(crate) fn conclusion(&self) -> Option<Conclusion> {
+        self.conclusion.borrow().clone()
+    }
+
     /// The group's conclusion, when the handler would run the very same chain.
     pub(crate) fn reusable(&self, uses: &[StrategyUse]) -> Option<Conclusion> {
         if uses != self.group.strategies() {
@@ -363,6 +370,11 @@ impl GroupContext {
 /// request that the router chose this handler's resource (every earlier guard passed), for the
 /// group that is routing the request. Always true: it never changes what the router picks.
 pub fn route_chosen(ctx: &GuardContext<'_>, spec: &'static RouteSpec) -> bool {
+    // A handler that takes the group's authentication has nothing to decide: for the group it is
+    // one more handler that needs its acceptance.
+    if spec.requirement() == Requirement::Group {
+        return true;
+    }
     if let Some(group) = ctx.req_data().get::<Rc<GroupContext>>() {
         group.routed.set(Routed::Handler(spec));
     }

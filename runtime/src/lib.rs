@@ -116,7 +116,7 @@ pub use strategy::{AuthenticationStrategy, Outcome, StrategyFuture, StrategyOpti
 #[cfg(any(feature = "users", feature = "api-key"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "users", feature = "api-key"))))]
 pub use util::storage::StoreError;
-pub use validate::{ConfigError, validate};
+pub use validate::{ConfigError, ValidationReport, validate, validate_or_exit, validate_with};
 
 /// The stable `code` of every error authn answers, and the JSON body it answers with.
 ///

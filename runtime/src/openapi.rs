@@ -9,7 +9,7 @@ use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
 
-use crate::route::{Requirement, RouteSpec, UserParam};
+use crate::route::{Requirement, RouteSpec, StrategyUse, UserParam};
 
 /// A utoipa `Modify` that adds the security schemes and sets each operation's `security`.
 ///
@@ -33,12 +33,14 @@ use crate::route::{Requirement, RouteSpec, UserParam};
 #[derive(Clone)]
 pub struct RouteSecurity {
     schemes: Vec<(&'static str, String, SecurityScheme)>,
+    /// What `#[authenticate(group)]` handlers are documented with: their group's strategies.
+    group: Option<Vec<StrategyUse>>,
 }
 
 impl std::fmt::Debug for RouteSecurity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<_> = self.schemes.iter().map(|(strategy, name, _)| (strategy, name)).collect();
-        f.debug_struct("RouteSecurity").field("schemes", &names).finish()
+        f.debug_struct("RouteSecurity").field("schemes", &names).field("group", &self.group).finish()
     }
 }
 
@@ -61,6 +63,7 @@ impl RouteSecurity {
                 ("basic", "basic".to_owned(), basic),
                 ("api-key", "apiKey".to_owned(), api_key),
             ],
+            group: None,
         }
     }
 
@@ -71,12 +74,30 @@ impl RouteSecurity {
         self
     }
 
+    /// Documents `#[authenticate(group)]` handlers with `group`'s strategies: the router, not
+    /// the document, knows which group wraps a handler, so the app says it. Without it such
+    /// operations keep the document's global `security` (and a warning is logged).
+    pub fn group(mut self, group: &crate::Group) -> Self {
+        self.group = Some(group.strategies().to_vec());
+        self
+    }
+
+    /// What a route's handler requires, as strategies; `None` when the document cannot know.
+    fn uses<'s>(&'s self, spec: &RouteSpec) -> Option<&'s [StrategyUse]> {
+        match spec.requirement() {
+            Requirement::Skip => Some(&[]),
+            Requirement::Strategies(uses) => Some(uses),
+            Requirement::Group => self.group.as_deref(),
+        }
+    }
+
     /// The `security` of one route: one alternative per strategy with a scheme (its `scopes`
-    /// option as the scopes), `{}` too when the user is optional, nothing for `skip`.
+    /// option as the scopes), `{}` too when the user is optional, nothing for `skip`; for
+    /// `group`, the strategies given to [`RouteSecurity::group`] (nothing without them).
     pub fn requirements(&self, spec: &RouteSpec) -> Vec<SecurityRequirement> {
-        let uses = match spec.requirement() {
-            Requirement::Skip => return Vec::new(),
-            Requirement::Strategies(uses) => uses,
+        let uses = match self.uses(spec) {
+            Some([]) | None => return Vec::new(),
+            Some(uses) => uses,
         };
         let mut requirements: Vec<SecurityRequirement> = uses
             .iter()
@@ -123,13 +144,20 @@ impl utoipa::Modify for RouteSecurity {
             for (method, operation) in operations(item) {
                 let Some(id) = operation.operation_id.as_deref() else { continue };
                 match handler_of(id, method, path) {
-                    Some(spec) => {
-                        if let Requirement::Strategies(uses) = spec.requirement() {
-                            used.extend(uses.iter().map(|u| u.name));
-                            document_refusals(operation, uses);
+                    Some(spec) => match self.uses(spec) {
+                        Some(uses) => {
+                            if !uses.is_empty() {
+                                used.extend(uses.iter().map(|u| u.name));
+                                document_refusals(operation, uses);
+                            }
+                            operation.security = Some(self.requirements(spec));
                         }
-                        operation.security = Some(self.requirements(spec));
-                    }
+                        None => tracing::warn!(
+                            operation = id,
+                            %path,
+                            "an #[authenticate(group)] handler: say which group with RouteSecurity::group(&group)"
+                        ),
+                    },
                     None => {
                         tracing::warn!(operation = id, %path, "no #[authenticate] handler documents this operation")
                     }
@@ -173,7 +201,7 @@ fn error_body_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema
 
 /// The responses authn itself gives a secured operation, so no app writes them by hand: 401 with
 /// `WWW-Authenticate` (no or bad credentials), and 403 when the route requires scopes.
-fn document_refusals(operation: &mut Operation, uses: &[crate::introspect::StrategyUse]) {
+fn document_refusals(operation: &mut Operation, uses: &[StrategyUse]) {
     let refusal = |description: &str| -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
         let response = serde_json::json!({
             "description": description,

@@ -1,5 +1,6 @@
-//! Options written in `#[authenticate("name", key = value)]`: their values ([`OptionValue`])
-//! and what a strategy declares it accepts ([`OptionSpec`], [`OptionKind`]).
+//! What a strategy declares: the options written in `#[authenticate("name", key = value)]`
+//! (their values, [`OptionValue`], and what it accepts, [`OptionSpec`], [`OptionKind`]), and the
+//! configuration it reads from the app data ([`ConfigType`]).
 //!
 //! The macro parses the options at compile time into `'static` data, so a request never parses
 //! them; a strategy declares which options it accepts and [`crate::validate`] checks every route
@@ -136,6 +137,49 @@ impl OptionSpec {
     /// An accepted option.
     pub const fn new(name: &'static str, kind: OptionKind) -> Self {
         OptionSpec { name, kind }
+    }
+}
+
+/// The app-data type a strategy reads its configuration from, so that
+/// [`validate_with`](crate::validate_with) can tell at start-up that the app forgot it.
+///
+/// ```
+/// use authn::options::ConfigType;
+///
+/// struct MyConfig;
+/// let declared = ConfigType::of::<MyConfig>();
+/// assert!(declared.name().ends_with("MyConfig"));
+/// assert!(declared.is_provided_by(&MyConfig));
+/// assert!(declared.is_provided_by(&actix_web::web::Data::new(MyConfig)));
+/// assert!(!declared.is_provided_by(&42));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigType {
+    raw: std::any::TypeId,
+    shared: std::any::TypeId,
+    name: &'static str,
+}
+
+impl ConfigType {
+    /// The configuration `T`, registered raw (`app_data(config)`) or shared
+    /// (`app_data(web::Data::new(config))`).
+    pub fn of<T: 'static>() -> Self {
+        ConfigType {
+            raw: std::any::TypeId::of::<T>(),
+            shared: std::any::TypeId::of::<actix_web::web::Data<T>>(),
+            name: std::any::type_name::<T>(),
+        }
+    }
+
+    /// The type's full name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether `value` is this configuration, raw or shared.
+    pub fn is_provided_by(&self, value: &dyn std::any::Any) -> bool {
+        let id = value.type_id();
+        id == self.raw || id == self.shared
     }
 }
 

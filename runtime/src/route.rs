@@ -70,6 +70,9 @@ pub enum Requirement {
     Strategies(&'static [StrategyUse]),
     /// No authentication, even inside a protected group (`#[authenticate(skip)]`).
     Skip,
+    /// The enclosing [`Group`](crate::Group)'s strategies and the user it authenticated
+    /// (`#[authenticate(group)]`): the handler runs only when the group accepted the request.
+    Group,
 }
 
 /// Whether and how the handler receives the user.
@@ -187,11 +190,11 @@ impl RouteSpec {
         self.strategies().iter().find(|u| registry().resolve(std::slice::from_ref(*u)).is_err()).map(|u| u.name)
     }
 
-    /// The strategy names, in order (empty for `skip`).
+    /// The strategy names, in order (empty for `skip` and `group`).
     pub fn strategies(&self) -> &'static [StrategyUse] {
         match self.requirement {
             Requirement::Strategies(uses) => uses,
-            Requirement::Skip => &[],
+            Requirement::Skip | Requirement::Group => &[],
         }
     }
 
@@ -240,6 +243,7 @@ impl fmt::Display for RouteSpec {
         f.write_str(": ")?;
         match self.requirement {
             Requirement::Skip => f.write_str("skip")?,
+            Requirement::Group => f.write_str("group")?,
             Requirement::Strategies(uses) => {
                 for (i, u) in uses.iter().enumerate() {
                     if i > 0 {

@@ -72,6 +72,13 @@ pub trait AuthenticationStrategy: Send + Sync + 'static {
     fn accepted_options(&self) -> &'static [OptionSpec] {
         &[]
     }
+
+    /// The app-data type this strategy reads its configuration from, if any:
+    /// [`crate::validate_with`] reports a route using this strategy when the app's
+    /// configurations do not include it. The default reads none.
+    fn config_type(&self) -> Option<crate::options::ConfigType> {
+        None
+    }
 }
 
 /// A strategy registration, collected at link time. `#[strategy]` submits these; they can also

@@ -186,3 +186,61 @@ async fn a_misconfigured_route_is_reported_once() {
     let event = only(&reported, EventKind::StrategyMisconfigured);
     assert_eq!((event.strategy, event.reason), (Some("no-such-strategy"), Some("strategy_not_found")));
 }
+
+/// Below the route macro: no group can see this skip.
+#[actix_web::get("/hidden")]
+#[authenticate(skip)]
+async fn hidden_skip() -> &'static str {
+    "public?"
+}
+
+#[authenticate("jwt")]
+#[get("/unconfigured")]
+async fn unconfigured(user: CurrentUser) -> String {
+    user.id.clone()
+}
+
+fn log_lines_with(needle: &str) -> Vec<String> {
+    let output = audit_output();
+    let text = String::from_utf8_lossy(&output.0.lock().unwrap()).into_owned();
+    text.lines().filter(|line| line.contains(needle)).map(str::to_owned).collect()
+}
+
+/// Issue: an anonymous caller of a `skip` the group cannot see got a plain 401 and nothing was
+/// logged; the warning came only after an authenticated request.
+#[actix_rt::test]
+async fn the_first_anonymous_request_to_a_hidden_skip_logs_the_fix() {
+    audit_output();
+    let services = jwt::memory_services().await;
+    let app = init_service(
+        App::new()
+            .configure(routes(services))
+            .service(actix_web::web::scope("/g").wrap(authn::Group::new(["jwt"])).service(hidden_skip)),
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(send(&app, TestRequest::get().uri("/g/hidden")).await.status, 401);
+    }
+    let lines = log_lines_with("hidden_skip");
+    assert_eq!(lines.len(), 1, "once, on the first request: {lines:#?}");
+    assert!(
+        lines[0].contains("WARN") && lines[0].contains("write #[authenticate] above the route macro"),
+        "{}",
+        lines[0]
+    );
+}
+
+/// A forgotten `JwtConfig`: logged once with what to add, however many requests.
+#[actix_rt::test]
+async fn a_missing_configuration_is_logged_once_with_the_fix() {
+    audit_output();
+    let app = init_service(App::new().service(unconfigured)).await;
+    for _ in 0..3 {
+        let answer =
+            send(&app, TestRequest::get().uri("/unconfigured").insert_header(("authorization", "Bearer a.b.c"))).await;
+        assert_eq!((answer.status, answer.code().as_deref()), (500, Some("AUTHENTICATION_MISCONFIGURED")));
+    }
+    let lines = log_lines_with("needs a JwtConfig in the app data");
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains("ERROR") && lines[0].contains("authn::validate_with"), "{}", lines[0]);
+}

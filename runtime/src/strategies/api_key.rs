@@ -303,6 +303,10 @@ impl AuthenticationStrategy for ApiKeyStrategy {
         config_of(request).ok().map(ApiKeyConfig::challenge)
     }
 
+    fn config_type(&self) -> Option<crate::options::ConfigType> {
+        Some(crate::options::ConfigType::of::<ApiKeyConfig>())
+    }
+
     fn accepted_options(&self) -> &'static [OptionSpec] {
         crate::scope::OPTIONS
     }

@@ -137,6 +137,10 @@ impl AuthenticationStrategy for BasicStrategy {
         config_of(request).ok().map(BasicConfig::challenge)
     }
 
+    fn config_type(&self) -> Option<crate::options::ConfigType> {
+        Some(crate::options::ConfigType::of::<BasicConfig>())
+    }
+
     fn accepted_options(&self) -> &'static [OptionSpec] {
         crate::scope::OPTIONS
     }

@@ -20,16 +20,31 @@ pub mod oauth2;
 pub(crate) const HEADER_NOT_FOUND: &str = "Authorization header not found.";
 
 /// The configuration `T` of a built-in strategy, registered as app data either bare
-/// (`app_data(config)`) or shared (`app_data(web::Data::new(config))`). Missing, it is the
-/// app's set-up mistake: logged with what to add, answered 500 without detail.
-pub(crate) fn app_config<'r, T: 'static>(request: &'r HttpRequest, strategy: &str) -> Result<&'r T, AuthError> {
+/// (`app_data(config)`, the convention) or shared (`app_data(web::Data::new(config))`).
+/// Missing, it is the app's set-up mistake: answered 500 `AUTHENTICATION_MISCONFIGURED`
+/// without detail, and logged once per strategy with what to add.
+pub(crate) fn app_config<'r, T: 'static>(request: &'r HttpRequest, strategy: &'static str) -> Result<&'r T, AuthError> {
     if let Some(config) = request.app_data::<T>() {
         return Ok(config);
     }
     if let Some(config) = request.app_data::<web::Data<T>>() {
         return Ok(config.get_ref());
     }
-    let type_name = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
-    tracing::error!("the \"{strategy}\" strategy needs a {type_name} in the app data: App::new().app_data(config)");
-    Err(AuthError::internal())
+    static REPORTED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let first = REPORTED.lock().map(|mut reported| {
+        let first = !reported.contains(&strategy);
+        if first {
+            reported.push(strategy);
+        }
+        first
+    });
+    if first.unwrap_or(true) {
+        let type_name = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
+        tracing::error!(
+            strategy,
+            "the \"{strategy}\" strategy needs a {type_name} in the app data: App::new().app_data(config); \
+             authn::validate_with(&[&config]) checks this at start-up"
+        );
+    }
+    Err(AuthError::misconfigured())
 }

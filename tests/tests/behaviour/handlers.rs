@@ -469,5 +469,4 @@ async fn the_route_report_lists_every_annotated_handler() {
     assert_eq!(find("optional").user(), authn::introspect::UserParam::Optional);
     assert_eq!(find("no_user_param").user(), authn::introspect::UserParam::Unused);
     assert!(routes.iter().all(|r| r.handler() != "ping"), "undecorated handlers are not reported");
-    assert!(authn::validate().is_ok(), "{:?}", authn::validate());
 }

@@ -13,6 +13,7 @@ mod body;
 mod group;
 mod group_bypass;
 mod group_properties;
+mod group_user;
 mod handlers;
 mod jwt;
 mod jwt_attacks;
@@ -28,3 +29,28 @@ mod parity;
 mod password_hashing;
 mod readme_tables;
 mod throttle;
+
+/// The binary's set-up is sound but for the traps the group tests set on purpose: a `skip`
+/// below its route macro or registered by hand, which `validate` reports with the handler and
+/// its file:line.
+#[test]
+fn the_set_up_validates_but_for_the_deliberate_traps() {
+    let error = authn::validate().expect_err("the group tests hide five skips from their groups");
+    let mut hidden: Vec<&str> = Vec::new();
+    for problem in error.problems() {
+        assert!(problem.contains("#[authenticate(skip)] is below its route macro"), "{problem}");
+        assert!(problem.contains(".rs:"), "names file:line: {problem}");
+        hidden.push(problem.split('`').nth(1).unwrap_or_default());
+    }
+    hidden.sort_unstable();
+    assert_eq!(
+        hidden,
+        [
+            "behaviour::group::hand_registered_skip",
+            "behaviour::group::public_below",
+            "behaviour::group_bypass::unseen::below",
+            "behaviour::group_properties::h_hand_skip",
+            "behaviour::group_properties::h_hidden_skip_get_a"
+        ]
+    );
+}

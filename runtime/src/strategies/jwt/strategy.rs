@@ -51,6 +51,10 @@ impl AuthenticationStrategy for JwtStrategy {
         config_of(request).ok().map(challenge)
     }
 
+    fn config_type(&self) -> Option<crate::options::ConfigType> {
+        Some(crate::options::ConfigType::of::<JwtConfig>())
+    }
+
     fn accepted_options(&self) -> &'static [OptionSpec] {
         crate::scope::OPTIONS
     }

@@ -186,6 +186,10 @@ impl AuthenticationStrategy for OAuth2Strategy {
         }
     }
 
+    fn config_type(&self) -> Option<crate::options::ConfigType> {
+        Some(crate::options::ConfigType::of::<OAuth2Config>())
+    }
+
     fn accepted_options(&self) -> &'static [OptionSpec] {
         const ACCEPTED: &[OptionSpec] = &[OptionSpec::new("provider", OptionKind::Str)];
         ACCEPTED

@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate(group, realm = "admin")]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate(group, "jwt")]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use authn::authenticate;
+
+#[authenticate(skip, group)]
+async fn handler() {}
+
+fn main() {}
