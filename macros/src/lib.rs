@@ -10,13 +10,16 @@ mod strategy;
 
 use proc_macro::TokenStream;
 
-/// Requires authentication on an actix-web handler. See `authn::authenticate`.
+// Documented where users meet it, on the re-export `authn::authenticate`; rustdoc shows this
+// line after that text.
+/// *Defined in `authn-macros`; depend on `authn` only, whose paths the expansion names.*
 #[proc_macro_attribute]
 pub fn authenticate(args: TokenStream, item: TokenStream) -> TokenStream {
     handler::expand(args.into(), item.into()).into()
 }
 
-/// Registers an authentication strategy at link time. See `authn::strategy`.
+// Documented on the re-export `authn::strategy`, like `authenticate`.
+/// *Defined in `authn-macros`; depend on `authn` only, whose paths the expansion names.*
 #[proc_macro_attribute]
 pub fn strategy(args: TokenStream, item: TokenStream) -> TokenStream {
     strategy::expand(args.into(), item.into()).into()

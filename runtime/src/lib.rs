@@ -104,7 +104,125 @@ pub use strategies::jwt;
 pub use strategies::oauth2;
 
 pub use authentication::Authentication;
-pub use authn_macros::{authenticate, strategy};
+/// Requires authentication on an actix-web handler: the named strategies run, in order, before
+/// any other extractor, and the handler runs only when one of them authenticated the request
+/// (or, for an optional user, when none found credentials).
+///
+/// # Grammar
+///
+/// ```text
+/// #[authenticate("name", key = value, ..., "name", ...)]   strategies tried in the order written,
+///                                                          each followed by its options
+/// #[authenticate(skip)]                                    no authentication, even inside a Group
+/// #[authenticate(group)]                                   the enclosing Group's strategies and user
+///
+/// value := "text" | 42 | -3 | 1.5 | true | ["a", "b"]
+/// ```
+///
+/// Write it **above** the route macro (`#[get]`, `#[post]`, ...): there it reads the method and
+/// path, so a [`Group`] sees the handler's own choice and [`routes`] can list them; below it,
+/// a `skip` is invisible to groups and [`validate`] says so.
+///
+/// The handler takes the user as at most one parameter: [`CurrentUser`], `Option<CurrentUser>`
+/// (anonymous requests pass with `None`; bad credentials are still a 401), or your own type
+/// that implements [`FromProfile`] (and `Option` of it). A handler that does not need the user
+/// simply leaves it out; its route is protected all the same. Every mistake in the attribute
+/// is a compile error at the offending token, all reported at once; strategy names and options
+/// are checked against the registry by [`validate`] at start-up.
+///
+/// ```standalone_crate
+/// use actix_web::{App, get, web};
+/// use authn::{CurrentUser, Group, authenticate};
+///
+/// #[authenticate("jwt", scopes = ["todo:read"])]
+/// #[get("/todos")]
+/// async fn todos(user: CurrentUser) -> String {
+///     format!("{}'s todos", user.id)
+/// }
+///
+/// /// Anonymous callers welcome; a forged token is still refused.
+/// #[authenticate("jwt")]
+/// #[get("/greeting")]
+/// async fn greeting(user: Option<CurrentUser>) -> String {
+///     user.map_or("hello, stranger".into(), |u| format!("hello, {}", u.id))
+/// }
+///
+/// /// Inside the group below: public.
+/// #[authenticate(skip)]
+/// #[get("/health")]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// /// Inside the group below: its strategies, and its user.
+/// #[authenticate(group)]
+/// #[get("/me")]
+/// async fn me(user: CurrentUser) -> String {
+///     user.id.clone()
+/// }
+///
+/// fn main() {
+///     let _app = App::new().service(todos).service(greeting).service(
+///         web::scope("/admin").wrap(Group::new(["jwt", "basic"])).service(health).service(me),
+///     );
+///     assert_eq!(authn::routes().len(), 4);
+/// }
+/// ```
+pub use authn_macros::authenticate;
+/// Registers an authentication strategy under a name, at link time (through
+/// [`inventory`](https://docs.rs/inventory)): routes name it in `#[authenticate("name")]`.
+///
+/// # Grammar
+///
+/// ```text
+/// #[strategy("name")] impl AuthenticationStrategy for T { .. }   T: Default, built once
+/// #[strategy("name")] async fn f(request: &HttpRequest) -> Result<Outcome, AuthError>
+/// #[strategy("name", options(key = kind, ...))]
+///     async fn f(request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError>
+/// #[strategy("name")] async fn f(extractor: E, ...) -> adapter::Verdict   the adapter form
+///
+/// kind := str | int | float | bool | any | [kind]
+/// ```
+///
+/// A name is lowercase ASCII letters, digits, `-`, `_`, `.` or `:`. A type strategy declares
+/// its options with [`AuthenticationStrategy::accepted_options`]; a function strategy in
+/// `options(...)`. Two registrations of one name are reported by [`validate`] with both
+/// source locations. A crate that only registers strategies must be named in the binary
+/// (`use my_strategies as _;`), or the linker drops it.
+///
+/// ```standalone_crate
+/// use actix_web::HttpRequest;
+/// use authn::{AuthError, AuthenticationStrategy, Outcome, StrategyOptions, UserProfile, strategy};
+///
+/// /// `X-Api-Key: <key>`, where the key names the user (a demo).
+/// #[strategy("demo-key", options(prefix = str))]
+/// async fn demo_key(request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
+///     let Some(key) = request.headers().get("x-api-key").and_then(|v| v.to_str().ok()) else {
+///         return Ok(Outcome::NoCredentials);
+///     };
+///     match key.strip_prefix(options.str("prefix").unwrap_or("")) {
+///         Some(user) if !user.is_empty() => Ok(Outcome::User(UserProfile::new(user))),
+///         _ => Err(AuthError::unauthorized("Invalid API key.")),
+///     }
+/// }
+///
+/// /// A type strategy: state built once, with `Default`.
+/// #[derive(Default)]
+/// struct Always;
+///
+/// #[strategy("always")]
+/// impl AuthenticationStrategy for Always {
+///     async fn authenticate(&self, _request: &HttpRequest, _options: &StrategyOptions) -> Result<Outcome, AuthError> {
+///         Ok(Outcome::User(UserProfile::new("everyone")))
+///     }
+/// }
+///
+/// fn main() {
+///     let names = authn::introspect::registry().names();
+///     assert!(names.contains(&"demo-key") && names.contains(&"always"));
+/// }
+/// ```
+pub use authn_macros::strategy;
 pub use challenge::Challenge;
 pub use error::{AuthError, AuthFailure, ErrorResponder, Redirect};
 pub use extract::{CurrentUser, FromProfile};

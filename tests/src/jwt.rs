@@ -22,8 +22,7 @@ pub const USER_ID: &str = "f48b7167-8d95-451c-bbfb-d48c5a4c3c5e";
 /// Cheap argon2 parameters: tests hash and verify many times (in parallel, so with a bound of
 /// its own rather than the process-wide one).
 pub fn fast_hasher() -> PasswordHasher {
-    PasswordHasher::with_params(argon2::Params::new(8, 1, 1, None).expect("valid argon2 parameters"))
-        .with_limit(authn::users::HashingLimit::new(64, 1024))
+    PasswordHasher::for_tests().with_limit(authn::users::HashingLimit::new(64, 1024))
 }
 
 /// A key by file name from `fixtures/keys`.

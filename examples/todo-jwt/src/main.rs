@@ -19,8 +19,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Environment: JWT_SECRET (at least 32 bytes; when unset, a secret is generated \
-    into DATA_DIR/jwt-secret on first start), RUST_LOG (log filter, default info)."
+    after_help = "Environment: JWT_SECRET (the HMAC key, used as raw bytes, not decoded: at least 32 of \
+    them, e.g. `openssl rand -base64 32`, 256 random bits; when unset, a secret is generated into \
+    DATA_DIR/jwt-secret on first start), RUST_LOG (log filter, default info)."
 )]
 struct Args {
     /// Address to listen on.

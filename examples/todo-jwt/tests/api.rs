@@ -14,11 +14,7 @@ use todo_jwt::db::Database;
 use todo_jwt::{AppState, configure};
 
 fn cheap_hasher() -> PasswordHasher {
-    PasswordHasher::with_params(authn_argon2_params()).with_limit(authn::users::HashingLimit::new(64, 1024))
-}
-
-fn authn_argon2_params() -> argon2::Params {
-    argon2::Params::new(8, 1, 1, None).unwrap()
+    PasswordHasher::for_tests().with_limit(authn::users::HashingLimit::new(64, 1024))
 }
 
 pub fn app_parts(db: Database, store: SqliteStore) -> (JwtConfig, web::Data<AppState>) {

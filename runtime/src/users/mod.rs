@@ -13,6 +13,8 @@ mod identity;
 mod limit;
 mod throttle;
 
+/// argon2's parameters, for [`PasswordHasher::with_params`] without a dependency of your own.
+pub use argon2::Params as Argon2Params;
 pub use identity::{ExternalIdentity, MemoryUserIdentityService, UserIdentityService};
 pub use limit::HashingLimit;
 pub use throttle::{Attempts, Backoff, LoginThrottle, MemoryThrottleStore, ThrottleKey, ThrottleStore};
@@ -21,7 +23,8 @@ use crate::events::{EventKind, Origin, SecurityEvent, emit};
 use crate::util::storage::{StoreError, unavailable};
 use crate::{AuthError, UserProfile};
 
-/// The single message of every failed login (LoopBack's), so it reveals nothing.
+/// The single message of every failed login (LoopBack's), so it reveals nothing: the `message`
+/// of the 401 body, which has no `code` (LoopBack's has none either).
 pub const INVALID_CREDENTIALS: &str = "Invalid email or password.";
 
 /// What a client logs in with: a login and a password, from a JSON body (LoopBack's
@@ -72,6 +75,40 @@ pub struct StoredUser {
 }
 
 impl StoredUser {
+    /// A user with its id, login and password hash (from [`PasswordHasher::hash`]), no name
+    /// and no claims.
+    ///
+    /// ```
+    /// use authn::users::StoredUser;
+    ///
+    /// let user = StoredUser::new("42", "ada@example.com", "$argon2id$...")
+    ///     .with_name("Ada")
+    ///     .with_claim("roles", serde_json::json!(["admin"]))
+    ///     .with_claim("tenant", "acme");
+    /// assert_eq!(user.profile().claims["tenant"], "acme");
+    /// ```
+    pub fn new(id: impl Into<String>, email: impl Into<String>, password_hash: impl Into<String>) -> Self {
+        StoredUser {
+            id: id.into(),
+            email: email.into(),
+            name: None,
+            password_hash: password_hash.into(),
+            claims: Map::new(),
+        }
+    }
+
+    /// With a display name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// With one more claim every token of this user carries (roles, `scopes`, tenant...).
+    pub fn with_claim(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.claims.insert(key.into(), value.into());
+        self
+    }
+
     /// The profile tokens are issued for: id, name, email and the user's claims.
     pub fn profile(&self) -> UserProfile {
         UserProfile {
@@ -134,8 +171,37 @@ impl Default for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// Other argon2id parameters (e.g. cheap ones in tests:
-    /// `Params::new(8, 1, 1, None)`). Hashes made with other parameters still verify.
+    /// argon2id at its cheapest (8 KiB, one pass, one lane): a hash or a check takes
+    /// microseconds instead of OWASP's tens of milliseconds (seconds in a debug build), for
+    /// tests. **Never in production**: such hashes are cheap to crack. Hashes made by it verify
+    /// with any hasher, and the other way round.
+    ///
+    /// ```
+    /// use authn::users::PasswordHasher;
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let hasher = PasswordHasher::for_tests();
+    /// let hash = hasher.hash("correct horse").await?;
+    /// assert!(hasher.verify("correct horse", Some(&hash)).await?);
+    /// assert!(PasswordHasher::default().verify("correct horse", Some(&hash)).await?);
+    /// # Ok::<(), authn::AuthError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn for_tests() -> Self {
+        // A hasher of its own (its own stats), cheap to make at these parameters.
+        let params = Params::new(Params::MIN_M_COST, Params::MIN_T_COST, Params::MIN_P_COST, None);
+        PasswordHasher::with_params(params.unwrap_or_default())
+    }
+
+    /// Other argon2id parameters ([`Argon2Params`]). Hashes made with other parameters still
+    /// verify: each PHC string carries its own.
+    ///
+    /// ```
+    /// use authn::users::{Argon2Params, PasswordHasher};
+    ///
+    /// // 64 MiB, 3 passes, 4 lanes: stronger than the default, for a server that can pay it.
+    /// let hasher = PasswordHasher::with_params(Argon2Params::new(64 * 1024, 3, 4, None).unwrap());
+    /// # let _ = hasher;
+    /// ```
     pub fn with_params(params: Params) -> Self {
         let argon2 = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params.clone());
         let dummy = argon2

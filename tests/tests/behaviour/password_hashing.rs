@@ -10,8 +10,8 @@ use authn::users::{Credentials, DefaultUserService, MemoryUserStore, PasswordHas
 use authn_tests::http::send;
 
 /// Slow enough that a burst arrives while the first hashes still run.
-fn slow_params() -> argon2::Params {
-    argon2::Params::new(8 * 1024, 2, 1, None).unwrap()
+fn slow_params() -> authn::users::Argon2Params {
+    authn::users::Argon2Params::new(8 * 1024, 2, 1, None).unwrap()
 }
 
 async fn service(hasher: PasswordHasher) -> DefaultUserService {
