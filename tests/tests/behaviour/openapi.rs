@@ -54,6 +54,24 @@ fn requirements_follow_the_attribute() {
     assert_eq!(serde_json::to_value(defaults.requirements(spec("openapi_mixed"))).unwrap(), json!([{"jwt": []}]));
 }
 
+#[authenticate(group)]
+#[get("/mine")]
+async fn openapi_group(user: CurrentUser) -> String {
+    user.id.clone()
+}
+
+/// `group` is the enclosing group's: the app names the group, or the document cannot know.
+#[test]
+fn group_handlers_are_documented_with_the_group_the_app_names() {
+    let unknown = RouteSecurity::new();
+    assert_eq!(serde_json::to_value(unknown.requirements(spec("openapi_group"))).unwrap(), json!([]));
+    let named = RouteSecurity::new().group(&authn::Group::new(["jwt", "basic"]));
+    assert_eq!(
+        serde_json::to_value(named.requirements(spec("openapi_group"))).unwrap(),
+        json!([{"jwt": []}, {"basic": []}])
+    );
+}
+
 // Documentation only: utoipa reads these; nothing calls them.
 #[utoipa::path(get, path = "/optional")]
 #[allow(dead_code)]
