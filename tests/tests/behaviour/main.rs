@@ -17,6 +17,7 @@ mod group_user;
 mod handlers;
 mod jwt;
 mod jwt_attacks;
+mod jwt_cache;
 mod jwt_config;
 mod jwt_limits;
 mod jwt_properties;

@@ -126,10 +126,12 @@ impl JwtKey {
     }
 }
 
-/// The verification keys, replaceable at run time (key rotation, JWKS refresh).
+/// The verification keys, replaceable at run time (key rotation, JWKS refresh), and the tokens
+/// they verified: replacing the keys replaces the cache.
 #[derive(Debug, Default)]
 pub(crate) struct KeySet {
     pub(crate) keys: Vec<VerifyingKey>,
+    pub(crate) cache: Option<super::cache::TokenCache>,
 }
 
 #[derive(Debug)]
@@ -216,7 +218,12 @@ pub(crate) struct Inner {
     pub(crate) store: Option<Arc<dyn TokenStore>>,
     pub(crate) max_token_bytes: usize,
     pub(crate) on_unknown_kid: Option<UnknownKids>,
+    /// The verified-token cache's bound in bytes; 0: no cache.
+    pub(crate) cache_bytes: u64,
 }
+
+/// The verified-token cache's default bound: some 4,000 typical tokens with their profiles.
+pub(crate) const DEFAULT_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Everything the `"jwt"` strategy and the token services need. Cheap to clone; register it as
 /// app data (`App::new().app_data(config.clone())`).
@@ -265,7 +272,7 @@ impl JwtConfig {
     pub fn set_jwks(&self, jwks_json: &str) -> Result<(), JwtConfigError> {
         let mut keys = self.inner.local.clone();
         keys.extend(jwks_keys(jwks_json)?);
-        let verifying = build_keyset(keys, &self.inner.base)?;
+        let verifying = build_keyset(keys, &self.inner.base, self.inner.cache_bytes)?;
         let mut slot = self.inner.keys.write().map_err(|_| err("key set lock poisoned"))?;
         *slot = Arc::new(verifying);
         Ok(())
@@ -310,9 +317,15 @@ impl JwtConfig {
     pub fn store(&self) -> Option<&Arc<dyn TokenStore>> {
         self.inner.store.as_ref()
     }
+
+    /// What the verified-token cache holds and did since the keys were last replaced (all
+    /// zero without a cache), for metrics.
+    pub fn cache_stats(&self) -> super::CacheStats {
+        self.keyset().cache.as_ref().map(super::cache::TokenCache::stats).unwrap_or_default()
+    }
 }
 
-fn build_keyset(keys: Vec<JwtKey>, base: &Validation) -> Result<KeySet, JwtConfigError> {
+fn build_keyset(keys: Vec<JwtKey>, base: &Validation, cache_bytes: u64) -> Result<KeySet, JwtConfigError> {
     let mut verifying = Vec::with_capacity(keys.len());
     for key in keys {
         if let Some(kid) = &key.kid
@@ -327,7 +340,8 @@ fn build_keyset(keys: Vec<JwtKey>, base: &Validation) -> Result<KeySet, JwtConfi
     if verifying.len() > 1 && verifying.iter().any(|v| v.key.kid.is_none()) {
         return Err(err("with several keys, every key needs a kid (JwtKey::with_kid) so tokens can name theirs"));
     }
-    Ok(KeySet { keys: verifying })
+    let cache = (cache_bytes > 0).then(|| super::cache::TokenCache::new(cache_bytes));
+    Ok(KeySet { keys: verifying, cache })
 }
 
 /// Reads the keys of a JWK Set. Each key needs `kid` and `alg`: the algorithm comes from the
@@ -371,6 +385,7 @@ pub struct JwtConfigBuilder {
     max_token_bytes: Option<usize>,
     on_unknown_kid: Option<Arc<UnknownKidHook>>,
     unknown_kid_cooldown: Option<Duration>,
+    cache_bytes: Option<u64>,
     errors: Vec<JwtConfigError>,
 }
 
@@ -489,6 +504,26 @@ impl JwtConfigBuilder {
         self
     }
 
+    /// The verified-token cache's bound, in bytes of tokens and profiles (estimated); on by
+    /// default at 4 MiB. A token seen again inside its validity window skips signature and
+    /// claims work; revocation is still checked on every request; a forged token never enters;
+    /// replacing the keys empties it. `0` turns it off (every request verifies in full).
+    ///
+    /// ```
+    /// use authn::jwt::{Algorithm, JwtConfig, JwtKey};
+    ///
+    /// let config = JwtConfig::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, &[4u8; 32])?)
+    ///     .verified_token_cache(16 * 1024 * 1024) // a busy API with many users
+    ///     .build()?;
+    /// assert_eq!(config.cache_stats().max_bytes, 16 * 1024 * 1024);
+    /// # Ok::<(), authn::jwt::JwtConfigError>(())
+    /// ```
+    pub fn verified_token_cache(mut self, max_bytes: u64) -> Self {
+        self.cache_bytes = Some(max_bytes);
+        self
+    }
+
     /// Checks and builds.
     pub fn build(mut self) -> Result<JwtConfig, JwtConfigError> {
         // Every key comes from a JwtKey constructor or a JWK Set, which installed the crypto
@@ -543,7 +578,8 @@ impl JwtConfigBuilder {
             required_claims.push("iat".into());
         }
         base.set_required_spec_claims(&spec_claims);
-        let keyset = build_keyset(self.keys, &base)?;
+        let cache_bytes = self.cache_bytes.unwrap_or(DEFAULT_CACHE_BYTES);
+        let keyset = build_keyset(self.keys, &base, cache_bytes)?;
         let sources = if self.sources.is_empty() { vec![TokenSource::AuthorizationHeader] } else { self.sources };
         Ok(JwtConfig {
             inner: Arc::new(Inner {
@@ -561,6 +597,7 @@ impl JwtConfigBuilder {
                 token_claims: self.token_claims,
                 store: self.store,
                 max_token_bytes: self.max_token_bytes.unwrap_or(8 * 1024),
+                cache_bytes,
                 on_unknown_kid: self.on_unknown_kid.map(|hook| UnknownKids {
                     hook,
                     cooldown: self.unknown_kid_cooldown.unwrap_or(Duration::from_secs(30)),

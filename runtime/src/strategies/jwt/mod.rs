@@ -22,6 +22,7 @@
 //! ```
 
 mod bearer;
+mod cache;
 mod config;
 mod refresh;
 #[cfg(feature = "sqlite")]
@@ -31,6 +32,7 @@ mod strategy;
 mod token;
 
 pub use bearer::TokenSource;
+pub use cache::CacheStats;
 pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
 pub use jsonwebtoken::Algorithm;
 pub use refresh::{RefreshTokenService, TokenPair, token_response};

@@ -101,6 +101,7 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
         use serde::de::Error;
         let (mut sub, mut name, mut email, mut jti, mut iat, mut exp) = (None, None, None, None, None, None);
+        let mut nbf = None;
         let mut extra = Map::new();
         while let Some(field) = map.next_key::<Field>()? {
             match field {
@@ -110,9 +111,11 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
                 Field::Jti => jti = map.next_value()?,
                 Field::Iat => iat = map.next_value()?,
                 Field::Exp => exp = Some(map.next_value()?),
+                // jsonwebtoken checks it; the verified-token cache keeps its window.
+                Field::Nbf => nbf = map.next_value()?,
                 // jsonwebtoken has already checked these against the configuration, and nothing
                 // reads them afterwards: skipped, not copied.
-                Field::Nbf | Field::Iss | Field::Aud => {
+                Field::Iss | Field::Aud => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
                 // `id` names the profile's principal, which is `sub`: a claim never shadows it.
@@ -131,7 +134,7 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
             jti,
             iat,
             exp: exp.ok_or_else(|| A::Error::missing_field("exp"))?,
-            nbf: None,
+            nbf,
             iss: None,
             aud: None,
             extra,
@@ -305,6 +308,11 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
         return Err("jwt malformed");
     }
     let keys = config.keyset();
+    if let Some(cache) = &keys.cache
+        && let Some(verified) = cache.get(token, now())
+    {
+        return Ok(verified);
+    }
     // One key without a kid: no need to read the header first (the common, fast case).
     let single = keys.keys.len() == 1 && keys.keys[0].key.kid.is_none();
     // Deferred bindings: the single-key case borrows an array, the others a Vec, no allocation
@@ -335,7 +343,11 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
                     // RFC 7515 §4.1.11: we understand no extension, so a critical one is fatal.
                     return Err("unsupported critical header");
                 }
-                return finish(config, data.claims);
+                let (verified, valid_from, valid_until) = finish(config, data.claims)?;
+                if let Some(cache) = &keys.cache {
+                    cache.insert(token, &verified, valid_from, valid_until);
+                }
+                return Ok(verified);
             }
             Err(e) => last = reason(e.kind()),
         }
@@ -343,7 +355,10 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
     Err(last)
 }
 
-fn finish(config: &JwtConfig, claims: Claims) -> Result<VerifiedToken, &'static str> {
+/// The checks jsonwebtoken does not do, then the verified token and the window (Unix seconds,
+/// inclusive) in which every time-dependent check would pass again: jsonwebtoken's `exp` and
+/// `nbf` rules and ours for `iat` and `max_age`, all with the leeway.
+fn finish(config: &JwtConfig, claims: Claims) -> Result<(VerifiedToken, u64, u64), &'static str> {
     let inner = &config.inner;
     let now = now();
     for required in &inner.required_claims {
@@ -367,8 +382,14 @@ fn finish(config: &JwtConfig, claims: Claims) -> Result<VerifiedToken, &'static 
     if claims.iat.is_some_and(|iat| iat > now.saturating_add(inner.base.leeway)) {
         return Err("jwt issued in the future");
     }
+    let leeway = inner.base.leeway;
+    let valid_from = claims.nbf.unwrap_or(0).max(claims.iat.unwrap_or(0)).saturating_sub(leeway);
+    let mut valid_until = claims.exp.saturating_add(leeway);
+    if let (Some(max_age), Some(iat)) = (inner.max_age, claims.iat) {
+        valid_until = valid_until.min(iat.saturating_add(max_age.as_secs()).saturating_add(leeway));
+    }
     let profile = UserProfile { id: claims.sub, name: claims.name, email: claims.email, claims: claims.extra };
-    Ok(VerifiedToken { profile, jti: claims.jti, expires_at: claims.exp })
+    Ok((VerifiedToken { profile, jti: claims.jti, expires_at: claims.exp }, valid_from, valid_until))
 }
 
 /// node-jsonwebtoken's wording where it has one.
