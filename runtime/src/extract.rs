@@ -50,26 +50,56 @@ where
     U: UserSlot + 'static,
 {
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = AuthenticatedFuture<R, Args, U>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
         // Held, not read: the body is only handed to the other extractors once the caller is
         // authenticated.
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let spec = R::spec();
-            let authentication = authorize(&req, spec).await.map_err(|f| f.into_error(&req))?;
-            let user = U::from_authentication(authentication.as_ref()).map_err(|mut failure| {
-                if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement()) {
-                    failure.challenges = chain::default_challenges(&req, uses, strategies);
-                }
-                failure.into_error(&req)
-            })?;
-            let args = Args::from_request(&req, &mut payload).await.map_err(Into::into)?;
-            Ok(Authenticated { user, args, route: PhantomData })
-        })
+        let inner = extract::<Args, U>(req.clone(), payload.take(), R::spec());
+        AuthenticatedFuture { inner, route: PhantomData }
     }
+}
+
+/// The future of [`Authenticated`]: the work is [`extract`]'s, shared by every handler with the
+/// same argument and user types. Only this thin wrapper is generic over the handler's marker,
+/// so 200 handlers compile one extraction, not 200 (a macro crate's compile time is its users').
+#[doc(hidden)]
+pub struct AuthenticatedFuture<R, Args, U> {
+    inner: LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>,
+    // A function pointer's phantom: Unpin whatever R, Args and U are.
+    route: PhantomData<fn() -> R>,
+}
+
+impl<R, Args, U> std::future::Future for AuthenticatedFuture<R, Args, U> {
+    type Output = Result<Authenticated<R, Args, U>, actix_web::Error>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let this = self.get_mut();
+        this.inner.as_mut().poll(cx).map_ok(|(user, args)| Authenticated { user, args, route: PhantomData })
+    }
+}
+
+/// Authenticates for `spec`, builds the user slot, then extracts the other arguments.
+fn extract<Args, U>(
+    req: HttpRequest,
+    mut payload: Payload,
+    spec: &'static RouteSpec,
+) -> LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>
+where
+    Args: FromRequest + 'static,
+    U: UserSlot + 'static,
+{
+    Box::pin(async move {
+        let authentication = authorize(&req, spec).await.map_err(|f| f.into_error(&req))?;
+        let user = U::from_authentication(authentication.as_ref()).map_err(|mut failure| {
+            if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement()) {
+                failure.challenges = chain::default_challenges(&req, uses, strategies);
+            }
+            failure.into_error(&req)
+        })?;
+        let args = Args::from_request(&req, &mut payload).await.map_err(Into::into)?;
+        Ok((user, args))
+    })
 }
 
 /// Applies a handler's requirement, taking over from a protected group: inside a group, the

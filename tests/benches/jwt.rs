@@ -22,18 +22,25 @@ struct Case {
     token: String,
     key: DecodingKey,
     validation: Validation,
+    /// Verifies in full every time (the verified-token cache off).
     request: HttpRequest,
+    /// The same with the cache on, as configured by default.
+    cached: HttpRequest,
 }
 
 fn case(name: &'static str, alg: Algorithm, key: JwtKey, encoding: EncodingKey, decoding: DecodingKey) -> Case {
-    let config = JwtConfig::builder().key(key).issuer("authn-tests").audience("todo").build().unwrap();
+    let builder = || JwtConfig::builder().key(key.clone()).issuer("authn-tests").audience("todo");
     let token = sign(alg, &encoding, &claims(), None);
     let validation = bare_validation(alg);
-    let request = TestRequest::default()
-        .insert_header(("authorization", format!("Bearer {token}")))
-        .app_data(config)
-        .to_http_request();
-    Case { name, token, key: decoding, validation, request }
+    let request_with = |config: JwtConfig| {
+        TestRequest::default()
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .app_data(config)
+            .to_http_request()
+    };
+    let request = request_with(builder().verified_token_cache(0).build().unwrap());
+    let cached = request_with(builder().build().unwrap());
+    Case { name, token, key: decoding, validation, request, cached }
 }
 
 fn cases() -> Vec<Case> {
@@ -76,12 +83,18 @@ fn strategy(case: &Case) {
     std::hint::black_box(outcome);
 }
 
+fn cached(case: &Case) {
+    let outcome = JwtStrategy.authenticate(&case.cached, &StrategyOptions::EMPTY).now_or_never().unwrap().unwrap();
+    std::hint::black_box(outcome);
+}
+
 fn paths(c: &mut Criterion) {
     for case in cases() {
         strategy(&case); // fails loudly if the set-up is wrong
         let mut group = c.benchmark_group(case.name);
         group.bench_function("bare jsonwebtoken::decode", |b| b.iter(|| bare(&case)));
         group.bench_function("authn jwt strategy", |b| b.iter(|| strategy(&case)));
+        group.bench_function("authn jwt strategy, cached", |b| b.iter(|| cached(&case)));
         group.finish();
     }
 }
@@ -98,17 +111,19 @@ fn ratios() {
             }
             start.elapsed().as_secs_f64() / f64::from(n)
         };
-        let mut ratios: Vec<f64> = Vec::new();
-        let mut bare_times = Vec::new();
+        let (mut ratios, mut cached_ratios, mut bare_times) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             let b = time(&bare);
             bare_times.push(b);
             ratios.push(time(&strategy) / b);
+            cached_ratios.push(time(&cached) / b);
         }
         let (bare_median, _, _) = quartiles(bare_times);
         let (median, low, high) = quartiles(ratios);
+        let (c_median, c_low, c_high) = quartiles(cached_ratios);
         println!(
-            "{}: bare decode {:.2} us; authn strategy / bare = {median:.3} (quartiles {low:.3}..{high:.3})",
+            "{}: bare decode {:.2} us; authn strategy / bare = {median:.3} (quartiles {low:.3}..{high:.3}); \
+             cached / bare = {c_median:.3} (quartiles {c_low:.3}..{c_high:.3})",
             case.name,
             bare_median * 1e6
         );

@@ -2,7 +2,7 @@
 //! program `bench/callgrind-whoami.sh` counts instructions of, to see where the authenticated
 //! path spends what the hand-written one does not.
 //!
-//!     whoami_path <authn|baseline> <requests>
+//!     whoami_path <authn|authn-uncached|baseline|ping> <requests>
 
 use std::sync::Arc;
 
@@ -17,11 +17,14 @@ use todo_jwt::{AppState, configure_with_baseline};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let path = match args.get(1).map(String::as_str) {
-        Some("authn") => "/whoAmI",
+    let mode = args.get(1).map(String::as_str);
+    let path = match mode {
+        Some("authn" | "authn-uncached") => "/whoAmI",
         Some("baseline") => "/baseline/whoAmI",
-        _ => return Err("usage: whoami_path <authn|baseline> <requests>".into()),
+        Some("ping") => "/ping",
+        _ => return Err("usage: whoami_path <authn|authn-uncached|baseline|ping> <requests>".into()),
     };
+    let cache_bytes = if mode == Some("authn-uncached") { 0 } else { 4 << 20 };
     let requests: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let key = [7u8; 32];
     let db = Database::open_in_memory()?;
@@ -31,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .audience("todo-jwt")
         .realm("todo-jwt")
         .store(Arc::new(SqliteStore::open_in_memory()?))
+        .verified_token_cache(cache_bytes)
         .build()?;
     let users = DefaultUserService::new(Arc::new(db.clone()));
     let state = web::Data::new(AppState::new(db, config.clone(), users)?);

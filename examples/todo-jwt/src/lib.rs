@@ -111,7 +111,6 @@ fn mount(
                 // LoopBack sends it with every error: no JSON body is ever sniffed as HTML.
                 .wrap(actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
                 .service(ping)
-                .service(utoipa_swagger_ui::SwaggerUi::new("/explorer/{_:.*}").url("/openapi.json", docs_openapi()))
                 .service(users::signup)
                 .service(users::login)
                 .service(users::refresh_login)
@@ -130,6 +129,9 @@ fn mount(
                 .service(todos::replace)
                 .service(todos::patch_one)
                 .service(todos::remove)
+                // Last: its `{_:.*}` pattern is a regex, which every request routed past it would
+                // pay (actix tries resources in order).
+                .service(utoipa_swagger_ui::SwaggerUi::new("/explorer/{_:.*}").url("/openapi.json", docs_openapi()))
                 .default_service(web::to(no_route)),
         );
     }

@@ -36,6 +36,9 @@ struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, env = "WORKERS")]
     workers: Option<usize>,
+    /// Bound of the verified-token cache, in bytes (0: verify every token in full).
+    #[arg(long, env = "TOKEN_CACHE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    token_cache_bytes: u64,
     /// Also serve /baseline/whoAmI, a hand-written JWT handler, for the load benchmark.
     #[arg(long, hide = true)]
     bench_baseline: bool,
@@ -70,6 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .audience("todo-jwt")
         .realm("todo-jwt")
         .store(Arc::new(store.clone()))
+        .verified_token_cache(args.token_cache_bytes)
         .build()?;
     // Failed logins are counted in the same file, so every process serving it shares them.
     let users =

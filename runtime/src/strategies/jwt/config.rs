@@ -139,6 +139,8 @@ pub(crate) struct VerifyingKey {
     pub(crate) key: JwtKey,
     /// Validation for this key's single algorithm, with the config's claim checks.
     pub(crate) validation: Validation,
+    /// For an HMAC key, its HMAC state, prepared once.
+    pub(crate) hmac: Option<super::hmac::PreparedHmac>,
 }
 
 impl KeySet {
@@ -335,7 +337,13 @@ fn build_keyset(keys: Vec<JwtKey>, base: &Validation, cache_bytes: u64) -> Resul
         }
         let mut validation = base.clone();
         validation.algorithms = vec![key.alg];
-        verifying.push(VerifyingKey { key, validation });
+        let hmac = match key.decoding.family() {
+            AlgorithmFamily::Hmac => {
+                key.decoding.try_get_as_bytes().ok().and_then(|secret| super::hmac::PreparedHmac::new(key.alg, secret))
+            }
+            _ => None,
+        };
+        verifying.push(VerifyingKey { key, validation, hmac });
     }
     if verifying.len() > 1 && verifying.iter().any(|v| v.key.kid.is_none()) {
         return Err(err("with several keys, every key needs a kid (JwtKey::with_kid) so tokens can name theirs"));

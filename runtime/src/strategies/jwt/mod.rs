@@ -24,6 +24,7 @@
 mod bearer;
 mod cache;
 mod config;
+mod hmac;
 mod refresh;
 #[cfg(feature = "sqlite")]
 mod sqlite;

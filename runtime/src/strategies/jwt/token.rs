@@ -38,6 +38,11 @@ struct Claims {
     aud: Option<Value>,
     #[serde(flatten)]
     extra: Map<String, Value>,
+    /// `iss` and `aud` as the token has them, for the HMAC path's own validation.
+    #[serde(skip)]
+    raw_iss: Option<Value>,
+    #[serde(skip)]
+    raw_aud: Option<Value>,
 }
 
 /// Hand-written so that known claims are matched without allocating their names, and only
@@ -62,6 +67,24 @@ enum Field {
     Iss,
     Aud,
     Other(String),
+}
+
+impl Field {
+    /// The registered claims' bits, to find one given twice.
+    fn bit(&self) -> Option<u16> {
+        Some(match self {
+            Field::Sub => 1,
+            Field::Name => 2,
+            Field::Email => 4,
+            Field::Jti => 8,
+            Field::Iat => 16,
+            Field::Exp => 32,
+            Field::Nbf => 64,
+            Field::Iss => 128,
+            Field::Aud => 256,
+            Field::Other(_) => return None,
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for Field {
@@ -101,9 +124,18 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
         use serde::de::Error;
         let (mut sub, mut name, mut email, mut jti, mut iat, mut exp) = (None, None, None, None, None, None);
-        let mut nbf = None;
+        let (mut nbf, mut raw_iss, mut raw_aud) = (None, None, None);
         let mut extra = Map::new();
+        // A registered claim given twice is refused, as serde's derived structs (jsonwebtoken's
+        // validation among them) refuse it: no parser may read another value than the others.
+        let mut seen = 0u16;
         while let Some(field) = map.next_key::<Field>()? {
+            if let Some(bit) = field.bit() {
+                if seen & bit != 0 {
+                    return Err(A::Error::custom("a registered claim is given twice"));
+                }
+                seen |= bit;
+            }
             match field {
                 Field::Sub => sub = Some(map.next_value()?),
                 Field::Name => name = map.next_value()?,
@@ -111,13 +143,13 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
                 Field::Jti => jti = map.next_value()?,
                 Field::Iat => iat = map.next_value()?,
                 Field::Exp => exp = Some(map.next_value()?),
-                // jsonwebtoken checks it; the verified-token cache keeps its window.
-                Field::Nbf => nbf = map.next_value()?,
-                // jsonwebtoken has already checked these against the configuration, and nothing
-                // reads them afterwards: skipped, not copied.
-                Field::Iss | Field::Aud => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
+                // A number of seconds, as `exp` (null is not a time); the verified-token cache
+                // keeps its window.
+                Field::Nbf => nbf = Some(map.next_value::<u64>()?),
+                // Checked against the configuration (by jsonwebtoken, or by the HMAC path);
+                // nothing else reads them.
+                Field::Iss => raw_iss = Some(map.next_value::<Value>()?),
+                Field::Aud => raw_aud = Some(map.next_value::<Value>()?),
                 // `id` names the profile's principal, which is `sub`: a claim never shadows it.
                 Field::Other(key) if crate::profile::is_reserved(&key) => {
                     map.next_value::<serde::de::IgnoredAny>()?;
@@ -138,6 +170,8 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
             iss: None,
             aud: None,
             extra,
+            raw_iss,
+            raw_aud,
         })
     }
 }
@@ -260,6 +294,8 @@ pub(crate) fn generate(config: &JwtConfig, profile: &UserProfile) -> Result<Issu
         iss: inner.issuer.clone(),
         aud: inner.audience.clone().map(Value::String),
         extra,
+        raw_iss: None,
+        raw_aud: None,
     };
     let mut header = Header::new(key.alg);
     header.kid = key.kid.clone();
@@ -337,22 +373,45 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
     };
     let mut last = "invalid signature";
     for key in candidates.iter().copied() {
-        match decode::<Claims>(token, &key.key.decoding, &key.validation) {
-            Ok(data) => {
-                if data.header.crit.is_some() {
-                    // RFC 7515 §4.1.11: we understand no extension, so a critical one is fatal.
-                    return Err("unsupported critical header");
-                }
-                let (verified, valid_from, valid_until) = finish(config, data.claims)?;
+        match checked(token, key) {
+            Ok(claims) => {
+                let (verified, valid_from, valid_until) = finish(config, claims)?;
                 if let Some(cache) = &keys.cache {
                     cache.insert(token, &verified, valid_from, valid_until);
                 }
                 return Ok(verified);
             }
-            Err(e) => last = reason(e.kind()),
+            Err(reason) => last = reason,
         }
     }
     Err(last)
+}
+
+/// Signature and jsonwebtoken's claim checks with one key: the prepared HMAC path for HMAC keys,
+/// jsonwebtoken for the rest and for whatever that path leaves undecided.
+fn checked(token: &str, key: &VerifyingKey) -> Result<Claims, &'static str> {
+    if let Some(hmac) = &key.hmac {
+        fn registered(c: &Claims) -> super::hmac::TimeAndAudience<'_> {
+            super::hmac::TimeAndAudience { exp: c.exp, nbf: c.nbf, iss: c.raw_iss.as_ref(), aud: c.raw_aud.as_ref() }
+        }
+        let parse = |payload: &[u8]| serde_json::from_slice::<Claims>(payload).ok();
+        match super::hmac::verify(token, key.key.alg, hmac, &key.validation, now(), parse, registered) {
+            super::hmac::Checked::Valid(claims) => return Ok(claims),
+            super::hmac::Checked::Refused(reason) => return Err(reason),
+            super::hmac::Checked::Undecided => {}
+        }
+    }
+    decoded(token, key)
+}
+
+/// jsonwebtoken's answer, with no shortcut: the reference every other path agrees with.
+fn decoded(token: &str, key: &VerifyingKey) -> Result<Claims, &'static str> {
+    let data = decode::<Claims>(token, &key.key.decoding, &key.validation).map_err(|e| reason(e.kind()))?;
+    if data.header.crit.is_some() {
+        // RFC 7515 §4.1.11: we understand no extension, so a critical one is fatal.
+        return Err("unsupported critical header");
+    }
+    Ok(data.claims)
 }
 
 /// The checks jsonwebtoken does not do, then the verified token and the window (Unix seconds,
@@ -407,5 +466,175 @@ fn reason(kind: &ErrorKind) -> &'static str {
         ErrorKind::MissingRequiredClaim(_) => "jwt is missing a required claim",
         ErrorKind::InvalidToken => "jwt malformed",
         _ => "invalid token",
+    }
+}
+
+/// The prepared HMAC path against jsonwebtoken (`decoded`), the reference: on random headers,
+/// claims and signatures, good and bad, both give the same claims or the same reason.
+#[cfg(test)]
+mod differential {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{KeyInit, Mac};
+    use proptest::prelude::*;
+
+    use super::{Claims, checked, decoded};
+    use crate::jwt::{Algorithm, JwtConfig, JwtKey};
+    use crate::util::clock::now;
+
+    const SECRET: [u8; 32] = *b"differential-secret-differential";
+
+    fn one_of(values: &[&str]) -> impl Strategy<Value = String> {
+        let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        proptest::sample::select(values)
+    }
+
+    /// A JSON object written by hand, so fields can repeat or have odd types.
+    fn object(fields: &[(&str, String)]) -> String {
+        let fields: Vec<String> =
+            fields.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("\"{k}\":{v}")).collect();
+        format!("{{{}}}", fields.join(","))
+    }
+
+    fn header() -> impl Strategy<Value = String> {
+        (
+            one_of(&["\"HS256\"", "\"HS384\"", "\"none\"", "\"RS256\"", "\"hs256\"", "5"]),
+            one_of(&["", "\"JWT\"", "\"at+jwt\"", "5", "null"]),
+            one_of(&["", "\"k1\"", "7"]),
+            one_of(&[
+                "",
+                "\"crit\":[\"exp\"]",
+                "\"foo\":\"bar\"",
+                "\"alg\":\"HS256\"",
+                "\"jwk\":{}",
+                "\"cty\":\"JWT\"",
+            ]),
+        )
+            .prop_map(|(alg, typ, kid, extra)| {
+                let mut text = object(&[("alg", alg), ("typ", typ), ("kid", kid)]);
+                if !extra.is_empty() {
+                    text.insert_str(text.len() - 1, &format!(",{extra}"));
+                }
+                text
+            })
+    }
+
+    fn claims() -> impl Strategy<Value = String> {
+        let now = now();
+        let times = |offsets: &[i64]| {
+            let mut values: Vec<String> = offsets.iter().map(|o| (now as i64 + o).to_string()).collect();
+            values.extend(["", "\"x\"", "1.5e9", "null", "-1"].map(str::to_owned));
+            proptest::sample::select(values)
+        };
+        (
+            one_of(&["\"u-1\"", "", "5", "\"\\u0075\""]),
+            times(&[1000, -1000, -20, -40]),
+            times(&[1000, -1000, 20, 40]),
+            one_of(&["", "\"authn-tests\"", "\"other\"", "[\"authn-tests\"]", "5", "null"]),
+            one_of(&["", "\"todo\"", "\"other\"", "[\"todo\",\"x\"]", "[\"x\"]", "[]", "[5]", "5", "null"]),
+            one_of(&["", "\"exp\":1", "\"sub\":\"other\"", "\"role\":\"admin\"", "\"id\":\"bob\""]),
+            times(&[-10, 100]),
+        )
+            .prop_map(|(sub, exp, nbf, iss, aud, extra, iat)| {
+                let mut text = object(&[
+                    ("sub", sub),
+                    ("exp", exp),
+                    ("nbf", nbf),
+                    ("iss", iss),
+                    ("aud", aud),
+                    ("iat", iat),
+                    ("jti", "\"j\"".into()),
+                ]);
+                if !extra.is_empty() {
+                    text.insert_str(text.len() - 1, &format!(",{extra}"));
+                }
+                text
+            })
+    }
+
+    #[derive(Debug, Clone)]
+    enum Signature {
+        Good,
+        Flipped,
+        Padded,
+        Truncated,
+        Garbage,
+    }
+
+    fn token(header: &str, payload: &str, signature: &Signature) -> String {
+        let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&SECRET).unwrap();
+        mac.update(message.as_bytes());
+        let mut tag = mac.finalize().into_bytes().to_vec();
+        let encoded = match signature {
+            Signature::Good => URL_SAFE_NO_PAD.encode(&tag),
+            Signature::Flipped => {
+                tag[7] ^= 1;
+                URL_SAFE_NO_PAD.encode(&tag)
+            }
+            Signature::Padded => format!("{}=", URL_SAFE_NO_PAD.encode(&tag)),
+            Signature::Truncated => URL_SAFE_NO_PAD.encode(&tag[..31]),
+            Signature::Garbage => "!!not-base64!!".into(),
+        };
+        format!("{message}.{encoded}")
+    }
+
+    fn summary(result: Result<Claims, &'static str>) -> Result<String, &'static str> {
+        result.map(|c| format!("{} {} {:?} {:?} {:?}", c.sub, c.exp, c.nbf, c.jti, c.extra))
+    }
+
+    fn configs() -> [JwtConfig; 2] {
+        let key = || JwtKey::hmac(Algorithm::HS256, &SECRET).unwrap();
+        [
+            JwtConfig::builder().key(key()).issuer("authn-tests").audience("todo").build().unwrap(),
+            JwtConfig::builder().key(key()).build().unwrap(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn the_hmac_path_answers_what_jsonwebtoken_answers(
+            header in header(),
+            payload in claims(),
+            signature in prop_oneof![
+                6 => Just(Signature::Good),
+                1 => Just(Signature::Flipped),
+                1 => Just(Signature::Padded),
+                1 => Just(Signature::Truncated),
+                1 => Just(Signature::Garbage),
+            ],
+            which in 0usize..2,
+        ) {
+            let config = &configs()[which];
+            let keys = config.keyset();
+            let key = &keys.keys[0];
+            prop_assert!(key.hmac.is_some());
+            let token = token(&header, &payload, &signature);
+            prop_assert_eq!(summary(checked(&token, key)), summary(decoded(&token, key)), "{} {}", header, payload);
+        }
+    }
+
+    /// The generator reaches the answers that matter, so the comparison above means something.
+    #[test]
+    fn the_generated_tokens_cover_acceptance_and_each_refusal() {
+        let config = &configs()[0];
+        let keys = config.keyset();
+        let key = &keys.keys[0];
+        let now = now();
+        let good = format!(r#"{{"sub":"u","exp":{},"iss":"authn-tests","aud":"todo"}}"#, now + 100);
+        assert!(checked(&token(r#"{"alg":"HS256","typ":"JWT"}"#, &good, &Signature::Good), key).is_ok());
+        let expired = format!(r#"{{"sub":"u","exp":{},"iss":"authn-tests","aud":"todo"}}"#, now - 100);
+        assert_eq!(checked(&token(r#"{"alg":"HS256"}"#, &expired, &Signature::Good), key).err(), Some("jwt expired"));
+        assert_eq!(
+            checked(&token(r#"{"alg":"HS256"}"#, &good, &Signature::Flipped), key).err(),
+            Some("invalid signature")
+        );
+        let wrong_aud = good.replace("\"todo\"", "\"other\"");
+        assert_eq!(
+            checked(&token(r#"{"alg":"HS256"}"#, &wrong_aud, &Signature::Good), key).err(),
+            Some("jwt audience invalid")
+        );
     }
 }
