@@ -244,21 +244,25 @@ impl Names {
 //     async fn show<T>(id: Path<u32>, user: CurrentUser<Claims>, db: Data<T>) -> R { body }
 //
 // Output:
-//     struct __authn_route_show;                (hidden marker, one per handler)
-//     impl RouteMarker for __authn_route_show { fn spec() -> &'static RouteSpec { &SPEC } }
 //     static SPEC: RouteSpec = ...;             (name, file:line, strategies, options, user)
 //     inventory::submit!(RouteRegistration(&SPEC));
 //     fn __authn_guard_show(ctx: &GuardContext) -> bool { route_chosen(ctx, &SPEC) }
-//     #[get("/todos/{id}", guard = "__authn_guard_show")]   (only route macros below the attribute)
-//     async fn show<T>(__authn_args: Authenticated<__authn_route_show, (Path<u32>, Data<T>), CurrentUser<Claims>>) -> R {
+//     #[get("/todos/{id}", guard = "__authn_guard_show")]   (route macros below the attribute)
+//     async fn show<T>(__authn_args: Routed<(Path<u32>, Data<T>), CurrentUser<Claims>>) -> R {
 //         let (user, (id, db)) = __authn_args.into_parts();
 //         body's statements                     (spliced, not nested: no `unused_braces`)
 //     }
+//
+// Without a route macro below (above the attribute, or registered by hand), no guard can name
+// the spec, so a hidden marker type carries it:
+//     struct __authn_route_show;
+//     impl RouteMarker for __authn_route_show { fn spec() -> &'static RouteSpec { &SPEC } }
+//     async fn show<T>(__authn_args: Authenticated<__authn_route_show, (..), CurrentUser<Claims>>) -> R
 fn emit(function: &mut HandlerFn, requirement: &Requirement, checked: Checked) -> TokenStream {
     let names = Names::of(&function.sig.ident);
     let routes = mark_routes(&mut function.attrs, &function.sig.ident, &names.guard);
     let spec = emit_spec(&function.sig.ident, &function.vis, &names, requirement, checked.user.as_ref(), &routes);
-    let handler = emit_handler(function, &names, &checked);
+    let handler = emit_handler(function, &names, &checked, !routes.is_empty());
     quote! {
         #spec
         #handler
@@ -309,13 +313,27 @@ fn emit_spec(
         Some(UserKind::Optional) => quote!(Optional),
     };
     let location = location(handler.span());
+    // The marker type carries the spec to handlers the guard cannot (no route macro below).
+    let marker_tokens = if routes.is_empty() {
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            #vis struct #marker;
+
+            impl ::authn::__private::RouteMarker for #marker {
+                fn spec() -> &'static ::authn::__private::RouteSpec {
+                    &#spec
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     let routes = routes
         .iter()
         .map(|Binding { method, path, resource }| quote!(::authn::__private::route_binding(#method, #path, #resource)));
     quote! {
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #marker;
+        #marker_tokens
 
         #strategies_const
 
@@ -335,12 +353,6 @@ fn emit_spec(
             ::authn::__private::route_chosen(ctx, &#spec)
         }
 
-        impl ::authn::__private::RouteMarker for #marker {
-            fn spec() -> &'static ::authn::__private::RouteSpec {
-                &#spec
-            }
-        }
-
         ::authn::__private::inventory::submit! {
             ::authn::__private::RouteRegistration(&#spec)
         }
@@ -350,7 +362,7 @@ fn emit_spec(
 /// The handler itself: one `Authenticated` argument, the user's patterns rebound, the body's
 /// tokens spliced after them. Parentheses and braces keep the user's spans, so the item's span
 /// is the user's and lints such as `dead_code` keep firing on it as on any handler.
-fn emit_handler(function: &HandlerFn, names: &Names, checked: &Checked) -> TokenStream {
+fn emit_handler(function: &HandlerFn, names: &Names, checked: &Checked, routed: bool) -> TokenStream {
     let HandlerFn { attrs, vis, sig, body } = function;
     let Signature { constness, asyncness, unsafety, abi, fn_token, ident, generics, output, paren_token, .. } = sig;
     let where_clause = &generics.where_clause;
@@ -363,7 +375,14 @@ fn emit_handler(function: &HandlerFn, names: &Names, checked: &Checked) -> Token
     let tys = checked.params.iter().map(|p| &p.ty);
     let mut inputs = TokenStream::new();
     paren_token.surround(&mut inputs, |tokens| {
-        tokens.extend(quote!(#arg: ::authn::__private::Authenticated<#marker, (#(#tys,)*), #user_ty>));
+        // With its route macros below, the handler is reached only through them, and their guard
+        // names its spec: the extractor's type needs no marker, and all handlers share its code.
+        // Otherwise the marker type carries the spec.
+        if routed {
+            tokens.extend(quote!(#arg: ::authn::__private::Routed<(#(#tys,)*), #user_ty>));
+        } else {
+            tokens.extend(quote!(#arg: ::authn::__private::Authenticated<#marker, (#(#tys,)*), #user_ty>));
+        }
     });
     // Inner attributes (`#![allow(..)]`) must stay first in the body.
     let (inner_attrs, statements) = split_inner_attributes(body.stream());

@@ -79,6 +79,69 @@ impl<R, Args, U> std::future::Future for AuthenticatedFuture<R, Args, U> {
     }
 }
 
+/// The extractor of a handler whose route macros are below `#[authenticate]`: the same work
+/// as [`Authenticated`], with the spec the route's guard recorded when the router chose the
+/// resource (see [`chosen_spec`]). Its type names no handler, so every handler with the same
+/// argument and user types shares one instance of all of it: the expansion a macro crate adds
+/// per handler is what its users pay at every build.
+#[doc(hidden)]
+pub struct Routed<Args, U> {
+    user: U,
+    args: Args,
+}
+
+impl<Args, U> Routed<Args, U> {
+    /// The user slot and the other arguments, for the rebinding the macro writes.
+    pub fn into_parts(self) -> (U, Args) {
+        (self.user, self.args)
+    }
+}
+
+impl<Args, U> FromRequest for Routed<Args, U>
+where
+    Args: FromRequest + 'static,
+    U: UserSlot + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = futures_util::future::MapOk<
+        LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>,
+        fn((U, Args)) -> Routed<Args, U>,
+    >;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use futures_util::TryFutureExt;
+        let build: fn((U, Args)) -> Routed<Args, U> = |(user, args)| Routed { user, args };
+        let inner = match chosen_spec(req) {
+            Some(spec) => extract::<Args, U>(req.clone(), payload.take(), spec),
+            None => {
+                let failure = AuthFailure::misconfigured(
+                    "This route cannot tell which handler it is.",
+                    crate::errors::AUTHENTICATION_MISCONFIGURED,
+                );
+                let error = failure.into_error(req);
+                Box::pin(async move { Err(error) })
+            }
+        };
+        inner.map_ok(build)
+    }
+}
+
+/// The spec the guard of the chosen resource recorded, checked against the resource the router
+/// matched: a handler never runs under another handler's requirement.
+fn chosen_spec(req: &HttpRequest) -> Option<&'static RouteSpec> {
+    let spec = req.extensions().get::<crate::group::ChosenRoute>().map(|chosen| chosen.0)?;
+    let matched = req.match_name();
+    if spec.routes().iter().any(|route| Some(route.resource) == matched) {
+        return Some(spec);
+    }
+    tracing::error!(
+        handler = spec.handler(),
+        resource = matched.unwrap_or("-"),
+        "the route guard of #[authenticate] recorded another resource than the one the router matched; refused"
+    );
+    None
+}
+
 /// Authenticates for `spec`, builds the user slot, then extracts the other arguments.
 fn extract<Args, U>(
     req: HttpRequest,

@@ -366,10 +366,18 @@ impl GroupContext {
     }
 }
 
+/// The spec of the handler whose resource the router chose, recorded by its guard.
+#[derive(Clone, Copy)]
+pub(crate) struct ChosenRoute(pub(crate) &'static RouteSpec);
+
 /// The guard `#[authenticate]` adds, last, to each route macro below it: records in the
 /// request that the router chose this handler's resource (every earlier guard passed), for the
 /// group that is routing the request. Always true: it never changes what the router picks.
 pub fn route_chosen(ctx: &GuardContext<'_>, spec: &'static RouteSpec) -> bool {
+    // For the handler's extractor (`extract::Routed`): which spec applies, without a type per
+    // handler. The last guard to run on a chosen resource is this one, so the last spec
+    // recorded is the chosen handler's (and the extractor checks the resource name as well).
+    ctx.req_data_mut().insert(ChosenRoute(spec));
     // A handler that takes the group's authentication has nothing to decide: for the group it is
     // one more handler that needs its acceptance.
     if spec.requirement() == Requirement::Group {

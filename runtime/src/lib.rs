@@ -278,7 +278,7 @@ pub mod middleware {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::adapter::{from_extractor, into_verdict};
-    pub use crate::extract::{Authenticated, RouteMarker};
+    pub use crate::extract::{Authenticated, RouteMarker, Routed};
     pub use crate::group::route_chosen;
     pub use crate::options::{OptionKind, OptionSpec, OptionValue};
     pub use crate::route::{Requirement, RouteBinding, RouteRegistration, RouteSpec, StrategyUse, UserParam};
