@@ -50,34 +50,24 @@ where
     U: UserSlot + 'static,
 {
     type Error = actix_web::Error;
-    type Future = AuthenticatedFuture<R, Args, U>;
+    type Future = Extraction<Args, U, Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use futures_util::TryFutureExt;
+        let build: fn((U, Args)) -> Self = |(user, args)| Authenticated { user, args, route: PhantomData };
         // Held, not read: the body is only handed to the other extractors once the caller is
         // authenticated.
-        let inner = extract::<Args, U>(req.clone(), payload.take(), R::spec());
-        AuthenticatedFuture { inner, route: PhantomData }
+        extract::<Args, U>(req.clone(), payload.take(), R::spec()).map_ok(build)
     }
 }
 
-/// The future of [`Authenticated`]: the work is [`extract`]'s, shared by every handler with the
-/// same argument and user types. Only this thin wrapper is generic over the handler's marker,
-/// so 200 handlers compile one extraction, not 200 (a macro crate's compile time is its users').
+/// The future of both extractors: [`extract`]'s work, shared by every handler with the same
+/// argument and user types, mapped into the extractor. Only the mapping names the handler's
+/// marker, so 200 handlers compile one extraction, not 200 (a macro crate's compile time is its
+/// users').
 #[doc(hidden)]
-pub struct AuthenticatedFuture<R, Args, U> {
-    inner: LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>,
-    // A function pointer's phantom: Unpin whatever R, Args and U are.
-    route: PhantomData<fn() -> R>,
-}
-
-impl<R, Args, U> std::future::Future for AuthenticatedFuture<R, Args, U> {
-    type Output = Result<Authenticated<R, Args, U>, actix_web::Error>;
-
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        let this = self.get_mut();
-        this.inner.as_mut().poll(cx).map_ok(|(user, args)| Authenticated { user, args, route: PhantomData })
-    }
-}
+pub type Extraction<Args, U, T> =
+    futures_util::future::MapOk<LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>, fn((U, Args)) -> T>;
 
 /// The extractor of a handler whose route macros are below `#[authenticate]`: the same work
 /// as [`Authenticated`], with the spec the route's guard recorded when the router chose the
@@ -103,10 +93,7 @@ where
     U: UserSlot + 'static,
 {
     type Error = actix_web::Error;
-    type Future = futures_util::future::MapOk<
-        LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>,
-        fn((U, Args)) -> Routed<Args, U>,
-    >;
+    type Future = Extraction<Args, U, Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         use futures_util::TryFutureExt;

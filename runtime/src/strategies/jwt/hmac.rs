@@ -6,7 +6,7 @@
 //! This path only ever *accepts* what jsonwebtoken accepts, and says no for the common failures
 //! with jsonwebtoken's own reasons; anything unusual (another header field, `crit`, a claim of an
 //! odd type, an issuer list, padding in the signature...) is handed back to jsonwebtoken, whose
-//! answer stands. The differential test below holds the two paths to the same answers.
+//! answer stands. The differential test in `token.rs` holds the two paths to the same answers.
 
 use std::borrow::Cow;
 
