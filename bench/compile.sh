@@ -69,6 +69,9 @@ generate with-authn yes
 generate without-authn no
 cp "$ROOT/Cargo.lock" "$DIR/Cargo.lock"
 export CARGO_TARGET_DIR=$DIR/target
+# A user's default profiles: the repository's .cargo/config.toml (which reaches this crate,
+# under target/) trims debug info for the tests' sake.
+cargo() { command cargo "$1" --config 'profile.dev.debug=true' --config 'profile.dev.package."*".debug=true' "${@:2}"; }
 # Dependencies once, for both profiles.
 for profile in dev release; do
     cargo build -q --manifest-path "$DIR/Cargo.toml" --profile "$profile" -p with-authn -p without-authn

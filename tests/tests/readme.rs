@@ -41,7 +41,7 @@ fn build_fresh_crate() -> PathBuf {
     let runtime = std::fs::canonicalize(format!("{ROOT}/runtime")).unwrap();
     let mut manifest = String::from(
         "[package]\nname = \"hello-authn\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n\
-         [profile.dev.package.\"*\"]\ndebug = false\n\n[dependencies]\n",
+         [dependencies]\n",
     );
     for dependency in &dependencies {
         match dependency.as_str() {
