@@ -246,7 +246,7 @@ impl Names {
 // Output:
 //     static SPEC: RouteSpec = ...;             (name, file:line, strategies, options, user)
 //     inventory::submit!(RouteRegistration(&SPEC));
-//     fn __authn_guard_show(ctx: &GuardContext) -> bool { route_chosen(ctx, &SPEC) }
+//     const __authn_guard_show: RouteGuard = { fn chosen(ctx) -> bool { route_chosen(ctx, &SPEC) } chosen };
 //     #[get("/todos/{id}", guard = "__authn_guard_show")]   (route macros below the attribute)
 //     async fn show<T>(__authn_args: Routed<(Path<u32>, Data<T>), CurrentUser<Claims>>) -> R {
 //         let (user, (id, db)) = __authn_args.into_parts();
@@ -329,6 +329,23 @@ fn emit_spec(
     } else {
         TokenStream::new()
     };
+    // The guard the route macros below name, a function pointer rather than a function item, so
+    // every handler's guard has the one type (actix instantiates its guard code per type).
+    let guard_tokens = if routes.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            const #guard: ::authn::__private::RouteGuard = {
+                // A function item, coerced: a closure would add a shim per handler.
+                fn chosen(ctx: &::authn::__private::GuardContext<'_>) -> bool {
+                    ::authn::__private::route_chosen(ctx, &#spec)
+                }
+                chosen
+            };
+        }
+    };
     let routes = routes
         .iter()
         .map(|Binding { method, path, resource }| quote!(::authn::__private::route_binding(#method, #path, #resource)));
@@ -347,11 +364,7 @@ fn emit_spec(
             &[#(#routes),*],
         );
 
-        #[doc(hidden)]
-        #[allow(dead_code)]
-        fn #guard(ctx: &::authn::__private::GuardContext<'_>) -> bool {
-            ::authn::__private::route_chosen(ctx, &#spec)
-        }
+        #guard_tokens
 
         ::authn::__private::inventory::submit! {
             ::authn::__private::RouteRegistration(&#spec)

@@ -286,6 +286,11 @@ pub mod __private {
     pub use crate::{AuthenticationStrategy, StrategyFuture, StrategyOptions};
     pub use ::actix_web::HttpRequest;
     pub use ::actix_web::guard::GuardContext;
+
+    /// The type of the guard a route macro below `#[authenticate]` names: a function pointer,
+    /// so actix's `fn_guard` and its `Guard` impl are instantiated once for every handler of
+    /// an app rather than once per handler.
+    pub type RouteGuard = for<'a, 'b> fn(&'a GuardContext<'b>) -> bool;
     pub use ::core;
     pub use ::futures_util::future::LocalBoxFuture;
     pub use ::inventory;
