@@ -313,8 +313,10 @@ fn emit_spec(
         Some(UserKind::Optional) => quote!(Optional),
     };
     let location = location(handler.span());
-    // The marker type carries the spec to handlers the guard cannot (no route macro below).
-    let marker_tokens = if routes.is_empty() {
+    // How the spec reaches the handler's extractor: through the guard the route macros below
+    // name, a function pointer rather than a function item, so every handler's guard has the one
+    // type (actix instantiates its guard code per type); without one, through a marker type.
+    let carrier = if routes.is_empty() {
         quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
@@ -326,13 +328,6 @@ fn emit_spec(
                 }
             }
         }
-    } else {
-        TokenStream::new()
-    };
-    // The guard the route macros below name, a function pointer rather than a function item, so
-    // every handler's guard has the one type (actix instantiates its guard code per type).
-    let guard_tokens = if routes.is_empty() {
-        TokenStream::new()
     } else {
         quote! {
             #[doc(hidden)]
@@ -350,8 +345,6 @@ fn emit_spec(
         .iter()
         .map(|Binding { method, path, resource }| quote!(::authn::__private::route_binding(#method, #path, #resource)));
     quote! {
-        #marker_tokens
-
         #strategies_const
 
         #[doc(hidden)]
@@ -364,7 +357,7 @@ fn emit_spec(
             &[#(#routes),*],
         );
 
-        #guard_tokens
+        #carrier
 
         ::authn::__private::inventory::submit! {
             ::authn::__private::RouteRegistration(&#spec)

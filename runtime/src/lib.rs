@@ -286,15 +286,15 @@ pub mod __private {
     pub use crate::{AuthenticationStrategy, StrategyFuture, StrategyOptions};
     pub use ::actix_web::HttpRequest;
     pub use ::actix_web::guard::GuardContext;
+    pub use ::core;
+    pub use ::futures_util::future::LocalBoxFuture;
+    pub use ::inventory;
+    pub use ::std::boxed::Box;
 
     /// The type of the guard a route macro below `#[authenticate]` names: a function pointer,
     /// so actix's `fn_guard` and its `Guard` impl are instantiated once for every handler of
     /// an app rather than once per handler.
     pub type RouteGuard = for<'a, 'b> fn(&'a GuardContext<'b>) -> bool;
-    pub use ::core;
-    pub use ::futures_util::future::LocalBoxFuture;
-    pub use ::inventory;
-    pub use ::std::boxed::Box;
 
     /// Where an item is; `const` so a `static` can hold it.
     pub const fn location(module: &'static str, file: &'static str, line: u32) -> Location {
