@@ -48,55 +48,78 @@ impl Challenge {
     }
 }
 
-fn is_tchar(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+impl Challenge {
+    /// The challenge as a header value, rendered in one pass into one buffer: a 401 answers with
+    /// it on every refused request, so it should cost no more than the request it refuses.
+    pub(crate) fn header_value(&self) -> Option<actix_web::http::header::HeaderValue> {
+        let mut out = String::with_capacity(self.rendered_len());
+        self.render(&mut out);
+        actix_web::http::header::HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(out)).ok()
+    }
+
+    /// The rendered length when nothing needs escaping, at most one byte over (a capacity hint).
+    fn rendered_len(&self) -> usize {
+        self.scheme.len() + self.params.iter().map(|(n, v)| n.len() + v.len() + 5).sum::<usize>()
+    }
+
+    fn render(&self, out: &mut String) {
+        push_token(out, &self.scheme);
+        for (i, (name, value)) in self.params.iter().enumerate() {
+            out.push_str(if i == 0 { " " } else { ", " });
+            push_token(out, name);
+            out.push('=');
+            push_quoted(out, value);
+        }
+    }
 }
 
-/// Writes `s` keeping only token characters; a scheme or a param name is never quoted.
-fn write_token(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    if s.chars().all(is_tchar) {
-        return f.write_str(s);
-    }
-    for c in s.chars().filter(|c| is_tchar(*c)) {
-        fmt::Write::write_char(f, c)?;
-    }
-    Ok(())
+/// RFC 7230 §3.2.6 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        )
 }
 
-/// Writes `s` as an RFC 7230 quoted-string; control characters are dropped and non-ASCII
+/// Appends `s` keeping only token characters; a scheme or a param name is never quoted.
+fn push_token(out: &mut String, s: &str) {
+    if s.bytes().all(is_tchar) {
+        return out.push_str(s);
+    }
+    // Token characters are ASCII, so keeping bytes keeps whole characters.
+    out.extend(s.bytes().filter(|b| is_tchar(*b)).map(char::from));
+}
+
+/// Appends `s` as an RFC 7230 quoted-string; control characters are dropped and non-ASCII
 /// characters replaced, since header values are ASCII on the wire.
-fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    f.write_str("\"")?;
-    // The common case, plain printable ASCII, goes out in one write.
+fn push_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    // The common case, plain printable ASCII, goes out in one copy.
     if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
-        f.write_str(s)?;
-        return f.write_str("\"");
+        out.push_str(s);
+        return out.push('"');
     }
     for c in s.chars() {
         match c {
             '"' | '\\' => {
-                f.write_str("\\")?;
-                fmt::Write::write_char(f, c)?;
+                out.push('\\');
+                out.push(c);
             }
-            ' ' | '\t' => fmt::Write::write_char(f, c)?,
+            ' ' | '\t' => out.push(c),
             c if c.is_ascii_control() => {}
-            c if c.is_ascii() => fmt::Write::write_char(f, c)?,
-            _ => f.write_str("?")?,
+            c if c.is_ascii() => out.push(c),
+            _ => out.push('?'),
         }
     }
-    f.write_str("\"")
+    out.push('"');
 }
 
 impl fmt::Display for Challenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_token(f, &self.scheme)?;
-        for (i, (name, value)) in self.params.iter().enumerate() {
-            f.write_str(if i == 0 { " " } else { ", " })?;
-            write_token(f, name)?;
-            f.write_str("=")?;
-            write_quoted(f, value)?;
-        }
-        Ok(())
+        let mut out = String::with_capacity(self.rendered_len());
+        self.render(&mut out);
+        f.write_str(&out)
     }
 }
 

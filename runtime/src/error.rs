@@ -434,7 +434,7 @@ impl AuthFailure {
     /// Adds the `WWW-Authenticate` lines to a response being built (for custom responders).
     pub fn apply_challenges(&self, response: &mut actix_web::HttpResponseBuilder) {
         for challenge in &self.challenges {
-            if let Ok(value) = HeaderValue::from_str(&challenge.to_string()) {
+            if let Some(value) = challenge.header_value() {
                 response.append_header((header::WWW_AUTHENTICATE, value));
             }
         }

@@ -2,7 +2,7 @@
 //! program `bench/callgrind-whoami.sh` counts instructions of, to see where the authenticated
 //! path spends what the hand-written one does not.
 //!
-//!     whoami_path <authn|authn-uncached|baseline|ping> <requests>
+//!     whoami_path <authn|authn-uncached|forged|baseline|ping> <requests>
 
 use std::sync::Arc;
 
@@ -19,10 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map(String::as_str);
     let path = match mode {
-        Some("authn" | "authn-uncached") => "/whoAmI",
+        Some("authn" | "authn-uncached" | "forged") => "/whoAmI",
         Some("baseline") => "/baseline/whoAmI",
         Some("ping") => "/ping",
-        _ => return Err("usage: whoami_path <authn|authn-uncached|baseline|ping> <requests>".into()),
+        _ => return Err("usage: whoami_path <authn|authn-uncached|forged|baseline|ping> <requests>".into()),
     };
     let cache_bytes = if mode == Some("authn-uncached") { 0 } else { 4 << 20 };
     let requests: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10_000);
@@ -42,13 +42,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = JwtTokenService::new(config.clone())
         .generate_token(&UserProfile::new("user-1").with_email("load@bench.io"))?
         .token;
+    // A forgery costs a full verification: the token with its signature's last characters altered.
+    let (token, status) =
+        if mode == Some("forged") { (format!("{}AAAAA", &token[..token.len() - 5]), 401) } else { (token, 200) };
     actix_web::rt::System::new().block_on(async move {
         let app = init_service(App::new().configure(configure_with_baseline(config, state, baseline))).await;
         for _ in 0..requests {
             let request =
                 TestRequest::get().uri(path).insert_header(("authorization", format!("Bearer {token}"))).to_request();
             let response = call_service(&app, request).await;
-            assert_eq!(response.status(), 200);
+            assert_eq!(response.status(), status);
         }
     });
     Ok(())
