@@ -130,6 +130,11 @@ fn chosen_spec(req: &HttpRequest) -> Option<&'static RouteSpec> {
 }
 
 /// Authenticates for `spec`, builds the user slot, then extracts the other arguments.
+///
+/// Only what names `Args` or `U` is generic: authentication itself is a future boxed by
+/// [`authenticated`], a function of no type parameter, so its state machine is compiled once,
+/// in this crate, instead of in every crate that has a handler (a non-generic `async fn`
+/// polled only from generic code is compiled where that code is instantiated).
 fn extract<Args, U>(
     req: HttpRequest,
     mut payload: Payload,
@@ -139,17 +144,31 @@ where
     Args: FromRequest + 'static,
     U: UserSlot + 'static,
 {
+    let authentication = authenticated(req.clone(), spec);
     Box::pin(async move {
-        let authentication = authorize(&req, spec).await.map_err(|f| f.into_error(&req))?;
-        let user = U::from_authentication(authentication.as_ref()).map_err(|mut failure| {
-            if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement()) {
-                failure.challenges = chain::default_challenges(&req, uses, strategies);
-            }
-            failure.into_error(&req)
-        })?;
+        let authentication = authentication.await?;
+        let user =
+            U::from_authentication(authentication.as_ref()).map_err(|failure| refused_user(&req, spec, failure))?;
         let args = Args::from_request(&req, &mut payload).await.map_err(Into::into)?;
         Ok((user, args))
     })
+}
+
+/// [`authorize`], boxed here and its failure turned into the response.
+fn authenticated(
+    req: HttpRequest,
+    spec: &'static RouteSpec,
+) -> LocalBoxFuture<'static, Result<Option<Authentication>, actix_web::Error>> {
+    Box::pin(async move { authorize(&req, spec).await.map_err(|f| f.into_error(&req)) })
+}
+
+/// A user slot that could not be built (a profile of the wrong shape): the route's challenges,
+/// as any refusal of the route carries.
+fn refused_user(req: &HttpRequest, spec: &'static RouteSpec, mut failure: AuthFailure) -> actix_web::Error {
+    if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement()) {
+        failure.challenges = chain::default_challenges(req, uses, strategies);
+    }
+    failure.into_error(req)
 }
 
 /// Applies a handler's requirement, taking over from a protected group: inside a group, the
@@ -332,17 +351,21 @@ impl<U> Clone for CurrentUser<U> {
 
 impl<U: FromProfile> CurrentUser<U> {
     fn build(auth: &Authentication) -> Result<Self, AuthFailure> {
-        let user = U::from_shared_profile(auth.shared_profile()).map_err(|error| {
-            // The reason names the user's fields, which is for the log, not for the client.
-            tracing::warn!(strategy = auth.strategy(), %error, "authenticated profile does not fit the handler's user type");
-            AuthFailure::rejected(
-                AuthError::unauthorized("The authenticated user's profile does not have the expected fields.")
-                    .with_code(USER_PROFILE_INVALID),
-                Vec::new(),
-            )
-        })?;
+        let user = U::from_shared_profile(auth.shared_profile()).map_err(|error| profile_mismatch(auth, &error))?;
         Ok(CurrentUser { user, authentication: auth.clone() })
     }
+}
+
+/// A profile that does not fit the handler's user type. Not generic, so compiled once here,
+/// not once per user type in every crate that has handlers.
+fn profile_mismatch(auth: &Authentication, error: &serde_json::Error) -> AuthFailure {
+    // The reason names the user's fields, which is for the log, not for the client.
+    tracing::warn!(strategy = auth.strategy(), %error, "authenticated profile does not fit the handler's user type");
+    AuthFailure::rejected(
+        AuthError::unauthorized("The authenticated user's profile does not have the expected fields.")
+            .with_code(USER_PROFILE_INVALID),
+        Vec::new(),
+    )
 }
 
 impl<U> CurrentUser<U> {
@@ -394,9 +417,14 @@ pub trait FromProfile: Sized + Send + Sync + 'static {
     }
 }
 
+/// The profile as JSON, serialized here once rather than in every crate with a user type.
+fn profile_json(profile: &UserProfile) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::to_value(profile)
+}
+
 impl<T: DeserializeOwned + Send + Sync + 'static> FromProfile for T {
     fn from_profile(profile: &UserProfile) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(serde_json::to_value(profile)?)
+        serde_json::from_value(profile_json(profile)?)
     }
 }
 
