@@ -116,6 +116,9 @@ wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 for round in $(seq "$ROUNDS"); do
+    # wrk stops by closing its connections, but the logins it left queued still hash: without a
+    # pause they hold the queue's places and the next round's first requests are refused (503).
+    sleep 2
     wrk -t1 -c16 -d"${DURATION}s" --latency -s "$OUT/login.lua" "$BASE/users/login" > "$OUT/login.$round"
 done
 
