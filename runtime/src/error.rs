@@ -123,6 +123,19 @@ impl AuthError {
         .with_code(AUTHENTICATION_UNAVAILABLE)
     }
 
+    /// A 503 with `Retry-After`: the identity provider's keys cannot be had (never fetched, or
+    /// expired past the stale-if-error window while the provider is unreachable). Final; code
+    /// [`AUTHENTICATION_UNAVAILABLE`]: the client did nothing wrong, so not a 401.
+    pub fn keys_unavailable(retry_after: std::time::Duration) -> Self {
+        AuthError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            stop_chain: true,
+            retry_after: Some(retry_after.as_secs().max(1)),
+            ..AuthError::unauthorized("The identity provider's keys are unavailable; retry later.")
+        }
+        .with_code(AUTHENTICATION_UNAVAILABLE)
+    }
+
     /// A 429 with `Retry-After`: too many failed attempts. Final; code [`TOO_MANY_ATTEMPTS`].
     pub fn too_many_attempts(retry_after: std::time::Duration) -> Self {
         AuthError::unauthorized("Too many failed attempts; retry later.")

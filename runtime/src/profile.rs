@@ -95,19 +95,24 @@ impl UserProfile {
         self.claims.get(key)
     }
 
-    /// The scopes granted: the space-separated `scope` claim (RFC 8693 §4.2, as OAuth 2.0 access
-    /// tokens carry them) and the `scopes` array, both read.
+    /// The scopes granted: the space-separated `scope` claim (RFC 8693 §4.2, RFC 9068 §2.2.3,
+    /// as OAuth 2.0 access tokens carry them), `scp` (Entra ID's and Okta's name for it, a
+    /// string or an array) and the `scopes` array, all read.
     ///
     /// ```
     /// use authn::UserProfile;
     /// let p = UserProfile::new("1").with_claim("scope", "todos:read todos:write").with_claim("scopes", ["admin"]);
     /// assert_eq!(p.scopes().collect::<Vec<_>>(), ["todos:read", "todos:write", "admin"]);
     /// assert!(p.has_scope("admin") && !p.has_scope("todos"));
+    /// let entra = UserProfile::new("2").with_claim("scp", "Todo.Read Todo.Write");
+    /// assert!(entra.has_scope("Todo.Write"));
+    /// let okta = UserProfile::new("3").with_claim("scp", ["todo:read"]);
+    /// assert!(okta.has_scope("todo:read"));
     /// ```
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        let spaced = self.claim("scope").and_then(Value::as_str).into_iter().flat_map(|s| s.split(' '));
-        let listed = self.claim("scopes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-        spaced.chain(listed).filter(|s| !s.is_empty())
+        let spaced = |key| self.claim(key).and_then(Value::as_str).into_iter().flat_map(|s| s.split(' '));
+        let listed = |key| self.claim(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+        spaced("scope").chain(spaced("scp")).chain(listed("scp")).chain(listed("scopes")).filter(|s| !s.is_empty())
     }
 
     /// Whether `scope` was granted (see [`UserProfile::scopes`]).

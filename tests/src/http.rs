@@ -11,6 +11,7 @@ pub struct Answer {
     pub status: u16,
     pub challenges: Vec<String>,
     pub location: Option<String>,
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -53,9 +54,11 @@ async fn answer<B: MessageBody>(response: ServiceResponse<B>) -> Answer {
         .get_all(header::WWW_AUTHENTICATE)
         .map(|v| v.to_str().unwrap_or("<non-ascii>").to_owned())
         .collect();
-    let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap_or_default().to_owned());
+    let text =
+        |name| response.headers().get(name).map(|v: &header::HeaderValue| v.to_str().unwrap_or_default().to_owned());
+    let (location, retry_after) = (text(header::LOCATION), text(header::RETRY_AFTER));
     let body = String::from_utf8_lossy(&read_body(response).await).into_owned();
-    Answer { status, challenges, location, body }
+    Answer { status, challenges, location, retry_after, body }
 }
 
 /// A GET to `path`.

@@ -1,5 +1,6 @@
 //! Small helpers the strategies and stores share: reading credentials from a request, secrets
-//! and their hashes, the clock, blocking work off the executor, and the store error.
+//! and their hashes, the clock, bounded reads of an upstream's answers, blocking work off the
+//! executor, and the store error.
 
 #[cfg(feature = "users")]
 pub(crate) mod blocking;
@@ -7,6 +8,8 @@ pub(crate) mod blocking;
 pub(crate) mod clock;
 #[cfg(any(feature = "jwt", feature = "basic", feature = "api-key"))]
 pub(crate) mod credentials;
+#[cfg(any(feature = "oauth2", feature = "oidc"))]
+pub(crate) mod http;
 #[cfg(any(feature = "jwt", feature = "api-key", feature = "users"))]
 pub(crate) mod secret;
 #[cfg(any(feature = "users", feature = "api-key"))]

@@ -29,6 +29,7 @@ mod over_tcp;
 mod parity;
 mod password_hashing;
 mod readme_tables;
+mod remote_keys;
 mod throttle;
 
 /// The binary's set-up is sound but for the traps the group tests set on purpose: a `skip`

@@ -222,6 +222,11 @@ pub(crate) struct Inner {
     pub(crate) on_unknown_kid: Option<UnknownKids>,
     /// The verified-token cache's bound in bytes; 0: no cache.
     pub(crate) cache_bytes: u64,
+    /// The `typ` header every token must have (RFC 9068's `at+jwt`), if required.
+    pub(crate) token_type: Option<String>,
+    /// An identity provider's keys, fetched and kept fresh.
+    #[cfg(feature = "oidc")]
+    pub(crate) remote: Option<Arc<super::remote::RemoteKeys>>,
 }
 
 /// The verified-token cache's default bound: some 4,000 typical tokens with their profiles.
@@ -272,12 +277,52 @@ impl JwtConfig {
     /// and the signing key does not change. Tokens signed by keys still in the set keep
     /// verifying.
     pub fn set_jwks(&self, jwks_json: &str) -> Result<(), JwtConfigError> {
+        self.replace_jwks_keys(jwks_keys(jwks_json)?)
+    }
+
+    /// The configured keys plus `jwks`, in place of the JWK Set keys in use (and their cache).
+    pub(crate) fn replace_jwks_keys(&self, jwks: Vec<JwtKey>) -> Result<(), JwtConfigError> {
         let mut keys = self.inner.local.clone();
-        keys.extend(jwks_keys(jwks_json)?);
+        keys.extend(jwks);
         let verifying = build_keyset(keys, &self.inner.base, self.inner.cache_bytes)?;
         let mut slot = self.inner.keys.write().map_err(|_| err("key set lock poisoned"))?;
         *slot = Arc::new(verifying);
         Ok(())
+    }
+
+    /// The identity provider's key set, when the keys are remote.
+    #[cfg(feature = "oidc")]
+    pub(crate) fn remote(&self) -> Option<&Arc<super::remote::RemoteKeys>> {
+        self.inner.remote.as_ref()
+    }
+
+    /// Fetches the identity provider's keys now (discovery first, the first time): a warm-up
+    /// at start-up, so the first requests do not wait for it. Returns how many keys are
+    /// usable. Without remote keys, there is nothing to fetch and the count is of the keys
+    /// configured. A failure here is not fatal: requests fetch again (with back-off) and get
+    /// 503 until keys are had.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use authn::jwt::JwtConfig;
+    ///
+    /// let config = JwtConfig::builder()
+    ///     .issuer_discovery("https://login.example.com/")
+    ///     .audience("https://api.example.com")
+    ///     .build()?;
+    /// match config.fetch_keys().await {
+    ///     Ok(keys) => println!("{keys} keys from the identity provider"),
+    ///     Err(error) => eprintln!("identity provider unreachable for now: {error}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+    pub async fn fetch_keys(&self) -> Result<usize, super::remote::KeyFetchError> {
+        match self.remote() {
+            Some(remote) => remote.fetch_now(self).await,
+            None => Ok(self.keyset().keys.len()),
+        }
     }
 
     /// The current keys, read-locked for the time of one verification (no reference count
@@ -394,6 +439,12 @@ pub struct JwtConfigBuilder {
     on_unknown_kid: Option<Arc<UnknownKidHook>>,
     unknown_kid_cooldown: Option<Duration>,
     cache_bytes: Option<u64>,
+    token_type: Option<String>,
+    any_audience: bool,
+    #[cfg(feature = "oidc")]
+    remote: Option<super::remote::Source>,
+    #[cfg(feature = "oidc")]
+    remote_options: Option<super::remote::RemoteKeyOptions>,
     errors: Vec<JwtConfigError>,
 }
 
@@ -532,6 +583,84 @@ impl JwtConfigBuilder {
         self
     }
 
+    /// Requires every token's `typ` header to be `token_type`, compared without case and with
+    /// or without the `application/` prefix (RFC 9068 §4: resource servers may require
+    /// `at+jwt`, so an ID token is never taken for an access token). By default any `typ`, or
+    /// none, is accepted.
+    ///
+    /// ```
+    /// use authn::jwt::{Algorithm, JwtConfig, JwtKey};
+    /// let config = JwtConfig::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, &[6u8; 32])?)
+    ///     .require_token_type("at+jwt")
+    ///     .build()?;
+    /// # drop(config);
+    /// # Ok::<(), authn::jwt::JwtConfigError>(())
+    /// ```
+    pub fn require_token_type(mut self, token_type: impl Into<String>) -> Self {
+        self.token_type = Some(token_type.into());
+        self
+    }
+
+    /// Accepts tokens whatever their `aud` says. Keys from an identity provider require an
+    /// [`audience`](Self::audience) otherwise: a provider signs tokens for every API it serves,
+    /// and without the check a token meant for another of them would do here.
+    pub fn allow_any_audience(mut self) -> Self {
+        self.any_audience = true;
+        self
+    }
+
+    /// Verifies tokens of the identity provider at `issuer`: its keys come from OpenID Connect
+    /// discovery (`{issuer}/.well-known/openid-configuration`, RFC 8414's path as a fallback),
+    /// whose `issuer` must be this string exactly, as must every token's `iss`. HTTPS is
+    /// required but for loopback addresses. The keys are fetched on first use (or by
+    /// [`JwtConfig::fetch_keys`]), kept by the answer's `Cache-Control` and refreshed in the
+    /// background; see [`RemoteKeyOptions`](super::RemoteKeyOptions) for the bounds. An
+    /// [`audience`](Self::audience) is required.
+    ///
+    /// ```
+    /// use authn::jwt::JwtConfig;
+    /// let config = JwtConfig::builder()
+    ///     .issuer_discovery("https://dev-abc123.us.auth0.com/")
+    ///     .audience("https://todo.example.com/api")
+    ///     .build()?;
+    /// # drop(config);
+    /// # Ok::<(), authn::jwt::JwtConfigError>(())
+    /// ```
+    #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+    pub fn issuer_discovery(mut self, issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        match reqwest::Url::parse(&issuer) {
+            Ok(url) => self.remote = Some(super::remote::Source::Discovery(url)),
+            Err(e) => self.errors.push(err(format!("the issuer {issuer:?} is not a URL: {e}"))),
+        }
+        self.issuers = vec![issuer];
+        self
+    }
+
+    /// Verifies tokens with the keys of the JWK Set at `url`, fetched and kept as with
+    /// [`issuer_discovery`](Self::issuer_discovery), for a provider without discovery. The
+    /// [`issuer`](Self::issuer) and an [`audience`](Self::audience) are required.
+    #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+    pub fn jwks_uri(mut self, url: impl AsRef<str>) -> Self {
+        match reqwest::Url::parse(url.as_ref()) {
+            Ok(url) => self.remote = Some(super::remote::Source::Jwks(url)),
+            Err(e) => self.errors.push(err(format!("the JWK Set URL {:?} is not a URL: {e}", url.as_ref()))),
+        }
+        self
+    }
+
+    /// How the remote key set is fetched and kept (timeouts, size cap, freshness, cooldown,
+    /// stale-if-error window).
+    #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+    pub fn remote_key_options(mut self, options: super::remote::RemoteKeyOptions) -> Self {
+        self.remote_options = Some(options);
+        self
+    }
+
     /// Checks and builds.
     pub fn build(mut self) -> Result<JwtConfig, JwtConfigError> {
         // Every key comes from a JwtKey constructor or a JWK Set, which installed the crypto
@@ -543,7 +672,26 @@ impl JwtConfigBuilder {
         for json in &self.jwks {
             self.keys.extend(jwks_keys(json)?);
         }
-        if self.keys.is_empty() {
+        #[cfg(feature = "oidc")]
+        let remote = match self.remote.take() {
+            Some(source) => {
+                let issuer = self.issuers.first().cloned().ok_or_else(|| {
+                    err("keys from a JWK Set URL need the issuer their tokens name: .issuer(\"https://...\")")
+                })?;
+                if self.audiences.is_empty() && !self.any_audience {
+                    return Err(err("tokens from an identity provider must name this API as their audience: \
+                         .audience(\"...\") (or .allow_any_audience() if the provider issues tokens for nothing else)"));
+                }
+                let options = self.remote_options.take().unwrap_or_default();
+                Some(Arc::new(super::remote::RemoteKeys::new(source, issuer, options).map_err(err)?))
+            }
+            None => None,
+        };
+        #[cfg(feature = "oidc")]
+        let has_remote = remote.is_some();
+        #[cfg(not(feature = "oidc"))]
+        let has_remote = false;
+        if self.keys.is_empty() && !has_remote {
             return Err(err("no key: add one with .key(JwtKey::...) or .jwks_json(...); there is no default secret"));
         }
         let signing = match &self.signing_kid {
@@ -566,7 +714,9 @@ impl JwtConfigBuilder {
             base.set_issuer(&self.issuers);
             spec_claims.push("iss".into());
         }
-        if self.audiences.is_empty() {
+        if self.any_audience {
+            base.validate_aud = false;
+        } else if self.audiences.is_empty() {
             // A token naming an audience is meant for someone: refuse it rather than accept it
             // for us (jsonwebtoken's behaviour since 9.0, kept explicit).
             base.validate_aud = true;
@@ -611,6 +761,9 @@ impl JwtConfigBuilder {
                     cooldown: self.unknown_kid_cooldown.unwrap_or(Duration::from_secs(30)),
                     state: Default::default(),
                 }),
+                token_type: self.token_type,
+                #[cfg(feature = "oidc")]
+                remote,
             }),
         })
     }

@@ -26,6 +26,8 @@ mod cache;
 mod config;
 mod hmac;
 mod refresh;
+#[cfg(feature = "oidc")]
+mod remote;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -37,6 +39,9 @@ pub use cache::CacheStats;
 pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
 pub use jsonwebtoken::Algorithm;
 pub use refresh::{RefreshTokenService, TokenPair, token_response};
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub use remote::{KeyFetchError, RemoteKeyOptions};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;

@@ -317,6 +317,12 @@ pub(crate) fn rejected(config: &JwtConfig, reason: &'static str) -> AuthError {
 
 /// Verifies signature, algorithm, claims and revocation.
 pub(crate) async fn verify(config: &JwtConfig, token: &str) -> Result<VerifiedToken, AuthError> {
+    #[cfg(feature = "oidc")]
+    let verified = match config.remote() {
+        Some(remote) => verify_remote(config, remote, token).await?,
+        None => verify_signed(config, token).map_err(|reason| rejected(config, reason))?,
+    };
+    #[cfg(not(feature = "oidc"))]
     let verified = verify_signed(config, token).map_err(|reason| rejected(config, reason))?;
     if let (Some(store), Some(jti)) = (config.store(), &verified.jti) {
         let denied = match store.is_denied_now(jti) {
@@ -328,6 +334,44 @@ pub(crate) async fn verify(config: &JwtConfig, token: &str) -> Result<VerifiedTo
         }
     }
     Ok(verified)
+}
+
+/// With an identity provider's keys: none to verify with is a 503 (the client did nothing
+/// wrong); a kid the keys lack may be a rotation, worth one fetch (rate-limited) and a retry.
+#[cfg(feature = "oidc")]
+async fn verify_remote(
+    config: &JwtConfig,
+    remote: &super::remote::RemoteKeys,
+    token: &str,
+) -> Result<VerifiedToken, AuthError> {
+    remote.ready(config).await.map_err(AuthError::keys_unavailable)?;
+    match verify_signed(config, token) {
+        Err(UNKNOWN_KID) => {
+            let kid = decode_header(token).ok().and_then(|header| header.kid);
+            match kid {
+                Some(kid) if remote.unknown_kid(config, &kid).await => {
+                    verify_signed(config, token).map_err(|reason| rejected(config, reason))
+                }
+                _ => Err(rejected(config, UNKNOWN_KID)),
+            }
+        }
+        other => other.map_err(|reason| rejected(config, reason)),
+    }
+}
+
+/// The reason for a token whose kid names no key.
+const UNKNOWN_KID: &str = "unknown key id";
+
+/// Whether a `typ` header is the required one (RFC 9068 §4: `at+jwt` or `application/at+jwt`).
+fn type_matches(typ: Option<&str>, required: &str) -> bool {
+    let bare = |t: &str| {
+        let t = t.trim();
+        match t.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => t[12..].to_owned(),
+            _ => t.to_owned(),
+        }
+    };
+    typ.is_some_and(|typ| bare(typ).eq_ignore_ascii_case(&bare(required)))
 }
 
 /// Everything but revocation; the reason is a short, LoopBack-compatible phrase.
@@ -349,6 +393,12 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
     {
         return Ok(verified);
     }
+    if let Some(required) = &inner.token_type {
+        let header = decode_header(token).map_err(|e| reason(e.kind()))?;
+        if !type_matches(header.typ.as_deref(), required) {
+            return Err("jwt type invalid");
+        }
+    }
     // One key without a kid: no need to read the header first (the common, fast case).
     let single = keys.keys.len() == 1 && keys.keys[0].key.kid.is_none();
     // Deferred bindings: the single-key case borrows an array, the others a Vec, no allocation
@@ -366,7 +416,7 @@ pub(crate) fn verify_signed(config: &JwtConfig, token: &str) -> Result<VerifiedT
             if let (Some(kid), Some(unknown)) = (header.kid.as_deref(), &inner.on_unknown_kid) {
                 unknown.seen(kid);
             }
-            return Err(if header.kid.is_some() { "unknown key id" } else { "invalid algorithm" });
+            return Err(if header.kid.is_some() { UNKNOWN_KID } else { "invalid algorithm" });
         }
         many = matching;
         &many

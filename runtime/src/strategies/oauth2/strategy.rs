@@ -108,7 +108,9 @@ async fn finish(
         .await
         .and_then(reqwest::Response::error_for_status)
         .map_err(|e| upstream(provider, "user info", e))?;
-    let body = read_capped(response, MAX_USERINFO_BYTES).await.map_err(|e| upstream(provider, "user info", e))?;
+    let body = crate::util::http::read_capped(response, MAX_USERINFO_BYTES)
+        .await
+        .map_err(|e| upstream(provider, "user info", e))?;
     let info: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| upstream(provider, "user info", e))?;
     let identity = identity_of(&provider.name, info).ok_or_else(|| upstream(provider, "user info", "no sub or id"))?;
     let profile = config.inner.identities.find_or_create_user(&identity).await?;
@@ -117,21 +119,6 @@ async fn finish(
 
 /// The largest user-info answer read: a few claims, not a download.
 const MAX_USERINFO_BYTES: usize = 64 * 1024;
-
-/// The body, refused as soon as it passes `cap` bytes (by its `Content-Length` or as it arrives).
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
-    if response.content_length().is_some_and(|length| length > cap as u64) {
-        return Err(format!("answer larger than {cap} bytes"));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > cap {
-            return Err(format!("answer larger than {cap} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
 
 /// The external identity in a user-info answer: OpenID Connect's `sub`, or the `id` most
 /// OAuth 2.0 providers' user APIs have (a number on some).
