@@ -13,6 +13,7 @@
 //! | `claims` | a user with `{"id": "7", "role": "admin", "level": 3}` |
 
 pub mod http;
+pub mod idp;
 pub mod jwt;
 
 use actix_web::{HttpRequest, web};
