@@ -296,6 +296,19 @@ impl JwtConfig {
         self.inner.remote.as_ref()
     }
 
+    /// The identity provider's discovery document (read once, kept): the OpenID Connect login
+    /// takes its endpoints from it.
+    #[cfg(feature = "oidc")]
+    pub(crate) async fn provider_metadata(&self) -> Result<Arc<serde_json::Value>, super::remote::KeyFetchError> {
+        match self.remote() {
+            Some(remote) => remote.metadata().await,
+            None => Err(super::remote::KeyFetchError::Invalid {
+                url: self.inner.issuer.clone().unwrap_or_default(),
+                reason: "no identity provider configured".into(),
+            }),
+        }
+    }
+
     /// Fetches the identity provider's keys now (discovery first, the first time): a warm-up
     /// at start-up, so the first requests do not wait for it. Returns how many keys are
     /// usable. Without remote keys, there is nothing to fetch and the count is of the keys

@@ -40,6 +40,8 @@ pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
 pub use jsonwebtoken::Algorithm;
 pub use refresh::{RefreshTokenService, TokenPair, token_response};
 #[cfg(feature = "oidc")]
+pub(crate) use remote::secure as remote_url_is_secure;
+#[cfg(feature = "oidc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
 pub use remote::{KeyFetchError, RemoteKeyOptions};
 #[cfg(feature = "sqlite")]
@@ -47,6 +49,8 @@ pub use remote::{KeyFetchError, RemoteKeyOptions};
 pub use sqlite::SqliteStore;
 pub use store::{Consumed, MemoryTokenStore, RefreshRecord, TokenHash, TokenStore, hash_token};
 pub use strategy::JwtStrategy;
+#[cfg(feature = "oidc")]
+pub(crate) use token::verify as verify_token;
 pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
 
 /// jsonwebtoken panics at first use unless exactly one of its backends is enabled, and any crate

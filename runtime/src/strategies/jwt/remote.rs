@@ -232,6 +232,8 @@ pub(crate) struct RemoteKeys {
 #[derive(Default)]
 struct State {
     jwks_uri: Option<Url>,
+    /// The discovery document, once read (the OpenID Connect login takes its endpoints).
+    metadata: Option<std::sync::Arc<Value>>,
     /// When the last good fetch's keys stop being fresh, and when to refresh ahead of that.
     fresh_until: Option<Instant>,
     refresh_at: Option<Instant>,
@@ -431,11 +433,7 @@ impl RemoteKeys {
         let known = self.state().jwks_uri.clone();
         let jwks_uri = match known {
             Some(uri) => uri,
-            None => {
-                let uri = self.discover().await?;
-                self.state().jwks_uri = Some(uri.clone());
-                uri
-            }
+            None => self.discover().await?,
         };
         let answer = self.get(&jwks_uri).await?;
         let keys = usable_keys(&answer.body, jwks_uri.as_str())?;
@@ -461,9 +459,29 @@ impl RemoteKeys {
         Ok(count)
     }
 
+    /// The provider's discovery document: read once (sharing the fetch lock), then kept.
+    pub(crate) async fn metadata(&self) -> Result<std::sync::Arc<Value>, KeyFetchError> {
+        if let Some(known) = self.state().metadata.clone() {
+            return Ok(known);
+        }
+        let _flight = self.fetching.lock().await;
+        if let Some(known) = self.state().metadata.clone() {
+            return Ok(known);
+        }
+        self.discover().await?;
+        self.state().metadata.clone().ok_or_else(|| KeyFetchError::Invalid {
+            url: self.issuer.clone(),
+            reason: "no discovery document for a JWK Set URL given directly".into(),
+        })
+    }
+
+    /// Discovery: the document checked, kept, and its `jwks_uri`.
     async fn discover(&self) -> Result<Url, KeyFetchError> {
         let Source::Discovery(issuer) = &self.source else {
-            unreachable!("a JWK Set URL given directly is known from the start")
+            return Err(KeyFetchError::Invalid {
+                url: self.issuer.clone(),
+                reason: "no discovery document for a JWK Set URL given directly".into(),
+            });
         };
         let openid = well_known(issuer, "openid-configuration", false);
         let answer = match self.get(&openid).await {
@@ -489,6 +507,9 @@ impl RemoteKeys {
         if !secure(&jwks_uri) {
             return Err(KeyFetchError::Insecure { url: jwks_uri.to_string() });
         }
+        let mut state = self.state();
+        state.jwks_uri = Some(jwks_uri.clone());
+        state.metadata = Some(std::sync::Arc::new(document));
         Ok(jwks_uri)
     }
 

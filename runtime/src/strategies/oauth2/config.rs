@@ -6,13 +6,74 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::cookie::Key;
-use oauth2::basic::BasicClient;
-use oauth2::{AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl, TokenUrl};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl, StandardRevocableToken,
+    StandardTokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::jwt::{JwtConfig, JwtKey};
 use crate::users::UserIdentityService;
 
+/// The token response's fields beyond OAuth 2.0's: OpenID Connect's ID token.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct IdTokenFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id_token: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for IdTokenFields {}
+
+/// The token endpoint's answer.
+pub(crate) type TokenResponse = StandardTokenResponse<IdTokenFields, BasicTokenType>;
+
 /// A provider client with its authorize and token endpoints set.
-pub(crate) type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+pub(crate) type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// How the app authenticates to the token endpoint (OpenID Connect Core §9).
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// `client_secret_basic`: the secret in HTTP Basic (OAuth 2.0's default).
+    SecretBasic,
+    /// `client_secret_post`: the secret in the form body.
+    SecretPost,
+    /// `private_key_jwt`: a short-lived JWT signed with the app's key (RFC 7523); the
+    /// provider holds the public key. No secret is sent.
+    PrivateKeyJwt(JwtKey),
+}
+
+impl fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.method())
+    }
+}
+
+impl ClientAuth {
+    /// The method's registered name.
+    pub fn method(&self) -> &'static str {
+        match self {
+            ClientAuth::SecretBasic => "client_secret_basic",
+            ClientAuth::SecretPost => "client_secret_post",
+            ClientAuth::PrivateKeyJwt(_) => "private_key_jwt",
+        }
+    }
+}
 
 /// One authorization server the app logs users in with.
 #[derive(Clone)]
@@ -25,6 +86,9 @@ pub struct OAuth2Provider {
     userinfo_url: String,
     redirect_url: String,
     scopes: Vec<String>,
+    issuer: Option<String>,
+    userinfo: Option<bool>,
+    client_auth: Option<ClientAuth>,
 }
 
 impl fmt::Debug for OAuth2Provider {
@@ -38,6 +102,8 @@ impl fmt::Debug for OAuth2Provider {
             .field("userinfo_url", &self.userinfo_url)
             .field("redirect_url", &self.redirect_url)
             .field("scopes", &self.scopes)
+            .field("issuer", &self.issuer)
+            .field("client_auth", &self.client_auth)
             .finish()
     }
 }
@@ -55,7 +121,48 @@ impl OAuth2Provider {
             userinfo_url: String::new(),
             redirect_url: String::new(),
             scopes: Vec::new(),
+            issuer: None,
+            userinfo: None,
+            client_auth: None,
         }
+    }
+
+    /// An OpenID Connect provider: its endpoints come from discovery at `issuer` (those set
+    /// here override them), `openid` is always requested, a `nonce` is bound to the flow, and
+    /// the login trusts the ID token only after checking its signature (the provider's JWK Set,
+    /// fetched and kept as `"jwt"` keeps remote keys), `iss`, `aud`, `azp`, `exp`, `iat` and
+    /// `nonce`. The RFC 9207 `iss` callback parameter is checked when sent, and required when
+    /// the provider says it sends it. User info is not read unless
+    /// [`userinfo`](Self::userinfo) asks for it.
+    ///
+    /// ```
+    /// use authn::oauth2::OAuth2Provider;
+    /// let keycloak = OAuth2Provider::new("keycloak", "todo-app")
+    ///     .client_secret("from-the-environment")
+    ///     .issuer("https://sso.example.com/realms/demo")
+    ///     .redirect_url("https://todo.example.com/auth/thirdparty/keycloak/callback")
+    ///     .scopes(["email", "profile"]);
+    /// # drop(keycloak);
+    /// ```
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Whether the login also reads the user-info endpoint (OpenID Connect: off by default,
+    /// the ID token is the trust anchor and user info only adds claims, and its `sub` must be
+    /// the ID token's; plain OAuth 2.0: always, it is the only source of the identity).
+    pub fn userinfo(mut self, read: bool) -> Self {
+        self.userinfo = Some(read);
+        self
+    }
+
+    /// How the app authenticates at the token endpoint; by default `client_secret_basic`, or
+    /// for an OpenID Connect provider the first of `client_secret_basic`, `client_secret_post`
+    /// its discovery document lists.
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = Some(auth);
+        self
     }
 
     /// The client secret (confidential clients); sent with HTTP Basic to the token endpoint.
@@ -99,11 +206,113 @@ impl OAuth2Provider {
 /// A provider ready for requests.
 pub(crate) struct Provider {
     pub(crate) name: String,
-    pub(crate) client: Client,
-    pub(crate) userinfo_url: reqwest::Url,
+    pub(crate) client_id: ClientId,
+    pub(crate) client_secret: Option<ClientSecret>,
+    pub(crate) redirect: RedirectUrl,
+    /// Endpoints set by hand (a plain OAuth 2.0 provider has all three; for OpenID Connect
+    /// they override discovery).
+    pub(crate) authorize_url: Option<reqwest::Url>,
+    pub(crate) token_url: Option<reqwest::Url>,
+    pub(crate) userinfo_url: Option<reqwest::Url>,
     pub(crate) scopes: Vec<String>,
     /// Cookies for this flow are `Secure` when the callback is served over HTTPS.
     pub(crate) secure: bool,
+    pub(crate) read_userinfo: bool,
+    pub(crate) client_auth: Option<ClientAuth>,
+    pub(crate) oidc: Option<Oidc>,
+}
+
+/// An OpenID Connect provider's issuer and the verification of its ID tokens.
+pub(crate) struct Oidc {
+    pub(crate) issuer: String,
+    /// `iss` the issuer, `aud` the client id, `iat` required; its remote keys hold the
+    /// discovery document.
+    pub(crate) id_tokens: JwtConfig,
+}
+
+/// Where a login goes, and how the app authenticates there: resolved per login (discovery is
+/// read once and kept).
+pub(crate) struct Endpoints {
+    pub(crate) authorize: reqwest::Url,
+    pub(crate) token: reqwest::Url,
+    pub(crate) userinfo: Option<reqwest::Url>,
+    /// RFC 9207: the provider sends `iss` on the callback, so it must be there.
+    pub(crate) iss_required: bool,
+    pub(crate) auth: ClientAuth,
+}
+
+impl Provider {
+    pub(crate) async fn endpoints(&self) -> Result<Endpoints, String> {
+        let Some(oidc) = &self.oidc else {
+            let (Some(authorize), Some(token)) = (&self.authorize_url, &self.token_url) else {
+                return Err("no authorize or token URL".into());
+            };
+            return Ok(Endpoints {
+                authorize: authorize.clone(),
+                token: token.clone(),
+                userinfo: self.userinfo_url.clone(),
+                iss_required: false,
+                auth: self.client_auth.clone().unwrap_or(ClientAuth::SecretBasic),
+            });
+        };
+        let metadata = oidc.id_tokens.provider_metadata().await.map_err(|e| e.to_string())?;
+        let url = |explicit: &Option<reqwest::Url>, key: &str| -> Result<Option<reqwest::Url>, String> {
+            if let Some(url) = explicit {
+                return Ok(Some(url.clone()));
+            }
+            let Some(text) = metadata.get(key).and_then(Value::as_str) else { return Ok(None) };
+            let url = reqwest::Url::parse(text).map_err(|e| format!("{key} {text:?}: {e}"))?;
+            if !crate::jwt::remote_url_is_secure(&url) {
+                return Err(format!("{key} {text:?} is not HTTPS"));
+            }
+            Ok(Some(url))
+        };
+        let authorize = url(&self.authorize_url, "authorization_endpoint")?.ok_or("no authorization_endpoint")?;
+        let token = url(&self.token_url, "token_endpoint")?.ok_or("no token_endpoint")?;
+        let userinfo = if self.read_userinfo {
+            Some(url(&self.userinfo_url, "userinfo_endpoint")?.ok_or("no userinfo_endpoint")?)
+        } else {
+            None
+        };
+        let auth = match &self.client_auth {
+            Some(auth) => auth.clone(),
+            None => {
+                // RFC 8414 §2: client_secret_basic when the list is absent.
+                let listed = |method: &str| {
+                    metadata
+                        .get("token_endpoint_auth_methods_supported")
+                        .and_then(Value::as_array)
+                        .is_none_or(|methods| methods.iter().any(|m| m.as_str() == Some(method)))
+                };
+                if listed("client_secret_basic") || !listed("client_secret_post") {
+                    ClientAuth::SecretBasic
+                } else {
+                    ClientAuth::SecretPost
+                }
+            }
+        };
+        let iss_required =
+            metadata.get("authorization_response_iss_parameter_supported").and_then(Value::as_bool) == Some(true);
+        Ok(Endpoints { authorize, token, userinfo, iss_required, auth })
+    }
+
+    /// The oauth2 crate's client for these endpoints.
+    pub(crate) fn client(&self, endpoints: &Endpoints) -> Client {
+        let mut client = oauth2::Client::new(self.client_id.clone())
+            .set_auth_uri(AuthUrl::from_url(endpoints.authorize.clone()))
+            .set_token_uri(TokenUrl::from_url(endpoints.token.clone()))
+            .set_redirect_uri(self.redirect.clone());
+        match &endpoints.auth {
+            ClientAuth::SecretBasic => {}
+            ClientAuth::SecretPost => client = client.set_auth_type(AuthType::RequestBody),
+            // The assertion replaces the secret; the client id goes in the body.
+            ClientAuth::PrivateKeyJwt(_) => return client.set_auth_type(AuthType::RequestBody),
+        }
+        if let Some(secret) = &self.client_secret {
+            client = client.set_client_secret(secret.clone());
+        }
+        client
+    }
 }
 
 pub(crate) struct Inner {
@@ -114,6 +323,9 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) flow_ttl: Duration,
 }
+
+/// The upstream calls' default bound (code exchange, user info): a login waits no longer.
+const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The OAuth 2.0 login configuration, as app data. Cheap to clone.
 #[derive(Clone)]
@@ -156,6 +368,7 @@ pub struct OAuth2ConfigBuilder {
     key: Option<Vec<u8>>,
     identities: Option<Arc<dyn UserIdentityService>>,
     flow_ttl: Option<Duration>,
+    timeout: Option<Duration>,
 }
 
 impl OAuth2ConfigBuilder {
@@ -190,6 +403,14 @@ impl OAuth2ConfigBuilder {
         self
     }
 
+    /// The longest a call to a provider (code exchange, user info) may take, connection to
+    /// last byte (10 s by default); a timeout is logged as one, apart from a refused
+    /// connection.
+    pub fn upstream_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// Checks everything: the key, the identity service, each provider's URLs and names.
     pub fn build(self) -> Result<OAuth2Config, OAuth2ConfigError> {
         let mut problems = Vec::new();
@@ -221,9 +442,13 @@ impl OAuth2ConfigBuilder {
                 Err(mut errors) => problems.append(&mut errors),
             }
         }
+        let timeout = self.timeout.unwrap_or(DEFAULT_UPSTREAM_TIMEOUT);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .timeout(timeout)
+            // A pooled connection belongs to the worker runtime that opened it.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| problems.push(format!("HTTP client: {e}")))
             .ok();
@@ -248,32 +473,72 @@ fn build_provider(p: &OAuth2Provider) -> Result<Provider, Vec<String>> {
     if !name_ok {
         problems.push(format!("provider name {:?}: use letters, digits, '-' and '_'", p.name));
     }
-    let mut url = |what: &str, value: &str| match reqwest::Url::parse(value) {
-        Ok(url) if matches!(url.scheme(), "https" | "http") => Some(url),
-        Ok(_) | Err(_) => {
-            problems.push(format!("provider {:?}: {what} {value:?} is not an http(s) URL", p.name));
-            None
+    let oidc = p.issuer.is_some();
+    // Set or not: with an issuer, discovery fills in what is not set.
+    let mut url = |what: &str, value: &str| -> Option<reqwest::Url> {
+        if value.is_empty() && oidc && what != "redirect_url" {
+            return None;
+        }
+        match reqwest::Url::parse(value) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") => Some(url),
+            Ok(_) | Err(_) => {
+                problems.push(format!("provider {:?}: {what} {value:?} is not an http(s) URL", p.name));
+                None
+            }
         }
     };
     let authorize = url("authorize_url", &p.authorize_url);
     let token = url("token_url", &p.token_url);
     let userinfo = url("userinfo_url", &p.userinfo_url);
     let redirect = url("redirect_url", &p.redirect_url);
-    let (Some(authorize), Some(token), Some(userinfo), Some(redirect)) = (authorize, token, userinfo, redirect) else {
-        return Err(problems);
+    let mut scopes = p.scopes.clone();
+    let id_tokens = match &p.issuer {
+        Some(issuer) => {
+            if !scopes.iter().any(|s| s == "openid") {
+                scopes.insert(0, "openid".to_owned());
+            }
+            let built = JwtConfig::builder()
+                .issuer_discovery(issuer.clone())
+                .audience(p.client_id.clone())
+                .require_claim("iat")
+                .verified_token_cache(0)
+                .build();
+            match built {
+                Ok(config) => Some(config),
+                Err(e) => {
+                    problems.push(format!("provider {:?}: {}", p.name, e.0));
+                    None
+                }
+            }
+        }
+        None => None,
     };
+    if let Some(ClientAuth::PrivateKeyJwt(key)) = &p.client_auth
+        && key.encoding.is_none()
+    {
+        problems.push(format!("provider {:?}: private_key_jwt needs a key that can sign", p.name));
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let secure = redirect.scheme() == "https";
-    let mut client = BasicClient::new(ClientId::new(p.client_id.clone()))
-        .set_auth_uri(AuthUrl::from_url(authorize))
-        .set_token_uri(TokenUrl::from_url(token))
-        .set_redirect_uri(RedirectUrl::from_url(redirect));
-    if let Some(secret) = &p.client_secret {
-        client = client.set_client_secret(ClientSecret::new(secret.clone()));
+    let Some(redirect) = redirect else { return Err(problems) };
+    if !oidc && (authorize.is_none() || token.is_none() || userinfo.is_none()) {
+        return Err(problems);
     }
-    Ok(Provider { name: p.name.clone(), client, userinfo_url: userinfo, scopes: p.scopes.clone(), secure })
+    Ok(Provider {
+        name: p.name.clone(),
+        client_id: ClientId::new(p.client_id.clone()),
+        client_secret: p.client_secret.clone().map(ClientSecret::new),
+        secure: redirect.scheme() == "https",
+        redirect: RedirectUrl::from_url(redirect),
+        authorize_url: authorize,
+        token_url: token,
+        userinfo_url: userinfo,
+        scopes,
+        read_userinfo: p.userinfo.unwrap_or(!oidc),
+        client_auth: p.client_auth.clone(),
+        oidc: id_tokens.map(|id_tokens| Oidc { issuer: p.issuer.clone().unwrap_or_default(), id_tokens }),
+    })
 }
 
 /// Everything wrong with an OAuth 2.0 configuration, at once.
@@ -324,7 +589,7 @@ mod tests {
             .provider(provider)
             .build();
         let config = config.unwrap();
-        assert!(config.provider("mock").is_some_and(|p| p.secure));
+        assert!(config.provider("mock").is_some_and(|p| p.secure && p.read_userinfo && p.oidc.is_none()));
         assert!(config.only_provider().is_some());
     }
 }

@@ -37,13 +37,25 @@ pub(crate) struct Flow {
     pub(crate) state: String,
     /// The PKCE verifier (RFC 7636).
     pub(crate) verifier: String,
+    /// The OpenID Connect `nonce` sent with the request, which the ID token must carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) nonce: Option<String>,
     /// Seconds since the epoch after which the login is void.
     pub(crate) expires_at: u64,
 }
 
 impl Flow {
-    pub(crate) fn new(provider: &str, state: String, verifier: String, ttl: Duration) -> Self {
-        Flow { provider: provider.to_owned(), state, verifier, expires_at: now().saturating_add(ttl.as_secs()) }
+    pub(crate) fn new(provider: &str, state: String, verifier: String, nonce: Option<String>, ttl: Duration) -> Self {
+        Flow { provider: provider.to_owned(), state, verifier, nonce, expires_at: now().saturating_add(ttl.as_secs()) }
+    }
+
+    /// Whether `nonce` (from the ID token) is this flow's, compared in constant time; a flow
+    /// without a nonce matches nothing.
+    pub(crate) fn nonce_matches(&self, nonce: Option<&str>) -> bool {
+        match (&self.nonce, nonce) {
+            (Some(ours), Some(theirs)) => ours.as_bytes().ct_eq(theirs.as_bytes()).into(),
+            _ => false,
+        }
     }
 
     /// The `Set-Cookie` value that stores the flow: HttpOnly, SameSite=Lax (the callback is a
@@ -103,7 +115,7 @@ mod tests {
     #[test]
     fn the_cookie_round_trips_only_with_its_key() {
         let key = Key::derive_from(&[3; 32]);
-        let flow = Flow::new("mock", "st4te".into(), "verifier".into(), Duration::from_secs(60));
+        let flow = Flow::new("mock", "st4te".into(), "verifier".into(), Some("n0nce".into()), Duration::from_secs(60));
         let set_cookie = flow.cookie(&key, Duration::from_secs(60), true).unwrap();
         assert!(
             set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax") && set_cookie.contains("Secure")
@@ -111,6 +123,7 @@ mod tests {
         assert!(set_cookie.starts_with("__Host-authn_oauth2_") && set_cookie.contains("Path=/"), "{set_cookie}");
         assert!(!set_cookie.contains("Domain"), "{set_cookie}");
         assert!(!set_cookie.contains("verifier") && !set_cookie.contains("st4te"), "encrypted: {set_cookie}");
+        assert!(!set_cookie.contains("n0nce"), "encrypted: {set_cookie}");
         let pair = set_cookie.split(';').next().unwrap();
         assert_eq!(Flow::from_request(&request_with(pair), &key, "st4te", true), Some(flow.clone()));
         assert_eq!(Flow::from_request(&request_with(pair), &Key::derive_from(&[4; 32]), "st4te", true), None);
@@ -121,6 +134,8 @@ mod tests {
         assert_eq!(Flow::from_request(&request_with(&tampered), &key, "st4te", true), None);
         assert!(flow.matches("mock", "st4te"));
         assert!(!flow.matches("mock", "st4tf") && !flow.matches("other", "st4te"));
+        assert!(flow.nonce_matches(Some("n0nce")));
+        assert!(!flow.nonce_matches(Some("n0ncf")) && !flow.nonce_matches(None));
     }
 
     #[test]
@@ -135,7 +150,7 @@ mod tests {
     #[test]
     fn an_expired_flow_is_void() {
         let key = Key::derive_from(&[3; 32]);
-        let mut flow = Flow::new("mock", "s".into(), "v".into(), Duration::from_secs(60));
+        let mut flow = Flow::new("mock", "s".into(), "v".into(), None, Duration::from_secs(60));
         flow.expires_at = now() - 1;
         let set_cookie = flow.cookie(&key, Duration::from_secs(60), false).unwrap();
         assert!(!set_cookie.contains("Secure"));

@@ -61,6 +61,6 @@ mod config;
 mod flow;
 mod strategy;
 
-pub use config::{OAuth2Config, OAuth2ConfigBuilder, OAuth2ConfigError, OAuth2Provider};
+pub use config::{ClientAuth, OAuth2Config, OAuth2ConfigBuilder, OAuth2ConfigError, OAuth2Provider};
 pub use flow::FLOW_COOKIE_PREFIX;
 pub use strategy::{OAuth2Strategy, PROVIDER_ERROR, STATE_MISMATCH, UNKNOWN_PROVIDER, UPSTREAM_FAILURE};
