@@ -48,13 +48,17 @@ const provider = new Provider(issuer, {
   clients,
   jwks,
   scopes: ['openid', 'profile', 'email', 'todo:read', 'todo:write'],
+  // The scopes' claims go in the ID token too (as most providers do), not only in user info.
+  conformIdTokenClaims: false,
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   features: {
     clientCredentials: { enabled: true },
     devInteractions: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => audience,
+      // Machine clients get JWT access tokens for the API; the login clients' access tokens
+      // stay the provider's own (opaque), which its user-info endpoint accepts.
+      defaultResource: (_ctx, client) => (client.clientId === 'machine' ? audience : undefined),
       useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, resource) => {
         if (resource !== audience) throw new errors.InvalidTarget();

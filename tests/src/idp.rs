@@ -92,9 +92,12 @@ impl Idp {
             .stderr(Stdio::null())
             .spawn()
             .expect("node starts");
+        let mut output = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        output.read_line(&mut line).unwrap();
         assert!(line.starts_with("listening"), "oidc-provider did not start: {line:?}");
+        // Drained for the process's life: a closed pipe would kill it at its next line.
+        std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::sink()));
         Idp { child, port, issuer: format!("http://127.0.0.1:{port}"), env }
     }
 

@@ -24,6 +24,7 @@ mod jwt_properties;
 mod jwt_store;
 mod no_credential_echo;
 mod oauth2;
+mod oidc_login;
 mod openapi;
 mod over_tcp;
 mod parity;
