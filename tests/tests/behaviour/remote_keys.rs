@@ -236,3 +236,21 @@ fn remote_keys_need_https_an_issuer_and_an_audience() {
     assert!(refused(JwtConfig::builder().jwks_uri("https://idp.example.com/jwks").audience("a")).contains("issuer"));
     assert!(JwtConfig::builder().issuer_discovery("https://idp.example.com").allow_any_audience().build().is_ok());
 }
+
+#[actix_rt::test]
+async fn several_issuers_each_verify_their_own_tokens_and_an_unverified_iss_only_chooses() {
+    let (keys_a, keys_b) = (key_file(&["a1"]), key_file(&["b1"]));
+    let (a, b) = (Idp::start(&keys_a, &[]), Idp::start(&keys_b, &[]));
+    let config = builder(&a).also_issuer(builder(&b).build().unwrap()).build().unwrap();
+    assert_eq!(call(&config, "/whoAmI", &a.token().await).await.status, 200);
+    assert_eq!(call(&config, "/whoAmI", &b.token().await).await.status, 200);
+    // B's key, claiming to be A: A's configuration verifies it, and A has no such key.
+    let mut claims = claims(&b);
+    claims["iss"] = json!(a.issuer);
+    let answer = call(&config, "/whoAmI", &signed(&keys_b, "b1", &claims, "RS256")).await;
+    assert_eq!(answer.status, 401, "{answer:?}");
+    // An issuer nobody configured: the primary configuration refuses it.
+    claims["iss"] = json!("https://unknown.example");
+    let answer = call(&config, "/whoAmI", &signed(&keys_b, "b1", &claims, "RS256")).await;
+    assert_eq!(answer.status, 401);
+}

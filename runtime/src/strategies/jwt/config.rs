@@ -224,6 +224,8 @@ pub(crate) struct Inner {
     pub(crate) cache_bytes: u64,
     /// The `typ` header every token must have (RFC 9068's `at+jwt`), if required.
     pub(crate) token_type: Option<String>,
+    /// Configurations of other issuers, chosen by a token's unverified `iss` (multi-tenant).
+    pub(crate) issuers: Vec<JwtConfig>,
     /// An identity provider's keys, fetched and kept fresh.
     #[cfg(feature = "oidc")]
     pub(crate) remote: Option<Arc<super::remote::RemoteKeys>>,
@@ -454,6 +456,7 @@ pub struct JwtConfigBuilder {
     cache_bytes: Option<u64>,
     token_type: Option<String>,
     any_audience: bool,
+    others: Vec<JwtConfig>,
     #[cfg(feature = "oidc")]
     remote: Option<super::remote::Source>,
     #[cfg(feature = "oidc")]
@@ -615,6 +618,32 @@ impl JwtConfigBuilder {
         self
     }
 
+    /// Also accepts the tokens of another issuer, verified entirely by `config` (its keys, its
+    /// audience, its claim checks): several identity providers, or tenants, in one app. A
+    /// token's `iss`, unverified, only chooses which configuration verifies it; a token whose
+    /// `iss` names none of them is verified by this one (and refused unless it is this one's).
+    ///
+    /// ```
+    /// use authn::jwt::{Algorithm, JwtConfig, JwtKey};
+    /// let partner = JwtConfig::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, &[1u8; 32])?)
+    ///     .issuer("https://partner.example.com")
+    ///     .audience("todo-api")
+    ///     .build()?;
+    /// let config = JwtConfig::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, &[2u8; 32])?)
+    ///     .issuer("https://auth.example.com")
+    ///     .audience("todo-api")
+    ///     .also_issuer(partner)
+    ///     .build()?;
+    /// # drop(config);
+    /// # Ok::<(), authn::jwt::JwtConfigError>(())
+    /// ```
+    pub fn also_issuer(mut self, config: JwtConfig) -> Self {
+        self.others.push(config);
+        self
+    }
+
     /// Accepts tokens whatever their `aud` says. Keys from an identity provider require an
     /// [`audience`](Self::audience) otherwise: a provider signs tokens for every API it serves,
     /// and without the check a token meant for another of them would do here.
@@ -704,6 +733,14 @@ impl JwtConfigBuilder {
         let has_remote = remote.is_some();
         #[cfg(not(feature = "oidc"))]
         let has_remote = false;
+        for other in &self.others {
+            if other.inner.issuer.is_none() {
+                return Err(err("a configuration given to also_issuer needs its .issuer(...): it is chosen by it"));
+            }
+            if !other.inner.issuers.is_empty() {
+                return Err(err("a configuration given to also_issuer cannot have issuers of its own"));
+            }
+        }
         if self.keys.is_empty() && !has_remote {
             return Err(err("no key: add one with .key(JwtKey::...) or .jwks_json(...); there is no default secret"));
         }
@@ -775,6 +812,7 @@ impl JwtConfigBuilder {
                     state: Default::default(),
                 }),
                 token_type: self.token_type,
+                issuers: self.others,
                 #[cfg(feature = "oidc")]
                 remote,
             }),

@@ -23,10 +23,29 @@ fn config_of(request: &HttpRequest) -> Result<&JwtConfig, AuthError> {
     crate::strategies::app_config(request, "jwt")
 }
 
-#[crate::strategy("jwt")]
-impl AuthenticationStrategy for JwtStrategy {
-    async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
-        let config = config_of(request)?;
+impl JwtStrategy {
+    /// What `"jwt"` does, with `config` instead of the app's: the way to a second JWT strategy
+    /// under a name of its own, with its own issuer and keys (another identity provider).
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, web};
+    /// use authn::jwt::{JwtConfig, JwtStrategy};
+    /// use authn::{AuthError, Outcome, StrategyOptions, strategy};
+    ///
+    /// /// The partner's configuration, as app data of its own type.
+    /// struct Partner(JwtConfig);
+    ///
+    /// #[strategy("partner-jwt")]
+    /// async fn partner(request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
+    ///     let config = request.app_data::<web::Data<Partner>>().ok_or_else(AuthError::misconfigured)?;
+    ///     JwtStrategy::authenticate_with(&config.0, request, options).await
+    /// }
+    /// ```
+    pub async fn authenticate_with(
+        config: &JwtConfig,
+        request: &HttpRequest,
+        options: &StrategyOptions,
+    ) -> Result<Outcome, AuthError> {
         let token = match bearer::find(request, &config.inner.sources) {
             Ok(Presented::Token(token)) => token,
             Ok(Presented::Missing(message)) => {
@@ -45,6 +64,13 @@ impl AuthenticationStrategy for JwtStrategy {
         let verified = super::token::verify(config, token).await?;
         crate::scope::require(&verified.profile, options, challenge(config))?;
         Ok(Outcome::User(verified.profile))
+    }
+}
+
+#[crate::strategy("jwt")]
+impl AuthenticationStrategy for JwtStrategy {
+    async fn authenticate(&self, request: &HttpRequest, options: &StrategyOptions) -> Result<Outcome, AuthError> {
+        JwtStrategy::authenticate_with(config_of(request)?, request, options).await
     }
 
     fn challenge(&self, request: &HttpRequest, _options: &StrategyOptions) -> Option<Challenge> {

@@ -315,8 +315,32 @@ pub(crate) fn rejected(config: &JwtConfig, reason: &'static str) -> AuthError {
         .stop_chain()
 }
 
-/// Verifies signature, algorithm, claims and revocation.
+/// Verifies signature, algorithm, claims and revocation, with the configuration of the
+/// token's issuer when several are configured.
 pub(crate) async fn verify(config: &JwtConfig, token: &str) -> Result<VerifiedToken, AuthError> {
+    if !config.inner.issuers.is_empty()
+        && token.len() <= config.inner.max_token_bytes
+        && let Some(iss) = unverified_issuer(token)
+        && let Some(other) = config.inner.issuers.iter().find(|c| c.inner.issuer.as_deref() == Some(iss.as_str()))
+    {
+        return verify_with(other, token).await;
+    }
+    verify_with(config, token).await
+}
+
+/// The `iss` a token claims, unverified: only ever used to choose a configuration, which then
+/// checks everything, `iss` included.
+fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).ok()?;
+    serde_json::from_slice::<Issuer>(&bytes).ok()?.iss
+}
+
+async fn verify_with(config: &JwtConfig, token: &str) -> Result<VerifiedToken, AuthError> {
     #[cfg(feature = "oidc")]
     let verified = match config.remote() {
         Some(remote) => verify_remote(config, remote, token).await?,
