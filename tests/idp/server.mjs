@@ -5,7 +5,8 @@
 //   PORT            the port (the issuer is http://127.0.0.1:PORT)
 //   JWKS_FILE       the private signing keys (see keys.mjs)
 //   AUDIENCE        the resource (audience) access tokens are issued for
-//   REDIRECT_URI    the "web" client's redirect URI (authorization code flow)
+//   REDIRECT_URI    the "web-*" clients' redirect URI (authorization code flow)
+//   CLIENT_JWKS     the public keys of the "web-private_key_jwt" client (client-key.mjs)
 //   ACCESS_TTL      access token lifetime in seconds (default 300)
 //
 // Test control, on the same port:
@@ -40,6 +41,17 @@ if (process.env.REDIRECT_URI) {
       redirect_uris: [process.env.REDIRECT_URI],
       response_types: ['code'],
       token_endpoint_auth_method: method,
+    });
+  }
+  if (process.env.CLIENT_JWKS) {
+    clients.push({
+      client_id: 'web-private_key_jwt',
+      grant_types: ['authorization_code'],
+      redirect_uris: [process.env.REDIRECT_URI],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+      jwks: JSON.parse(process.env.CLIENT_JWKS),
     });
   }
 }

@@ -278,3 +278,32 @@ async fn an_id_token_of_another_login_or_with_a_foreign_nonce_is_refused() {
     assert_eq!(finish(&app, &path, &cookie).await.status, 401, "azp of another client");
     server.stop(false).await;
 }
+
+#[actix_rt::test]
+async fn private_key_jwt_authenticates_the_client_without_a_secret() {
+    let output = std::process::Command::new("node")
+        .args(["client-key.mjs", "client-1"])
+        .current_dir(authn_tests::idp::installed())
+        .output()
+        .unwrap();
+    let pair: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let keys = key_file(&["k1"]);
+    let client_jwks = pair["jwks"].to_string();
+    let idp = Idp::start(&keys, &[("REDIRECT_URI", CALLBACK), ("CLIENT_JWKS", &client_jwks)]);
+    let key = authn::jwt::JwtKey::from_pem(
+        authn::jwt::Algorithm::RS256,
+        pair["public_pem"].as_str().unwrap().as_bytes(),
+        Some(pair["private_pem"].as_str().unwrap().as_bytes()),
+    )
+    .unwrap()
+    .with_kid("client-1");
+    let provider = OAuth2Provider::new("idp", "web-private_key_jwt")
+        .issuer(idp.issuer.clone())
+        .redirect_url(CALLBACK)
+        .scopes(["email", "profile"])
+        .client_auth(ClientAuth::PrivateKeyJwt(key));
+    let app = app!(config(provider));
+    let (path, cookie, _) = to_callback(&app, "ada").await;
+    let answer = finish(&app, &path, &cookie).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, "ada <ada@idp.test>"), "{answer:?}");
+}

@@ -254,3 +254,60 @@ async fn several_issuers_each_verify_their_own_tokens_and_an_unverified_iss_only
     let answer = call(&config, "/whoAmI", &signed(&keys_b, "b1", &claims, "RS256")).await;
     assert_eq!(answer.status, 401);
 }
+
+#[actix_rt::test]
+async fn a_set_past_the_size_cap_is_refused_and_redirects_are_not_followed() {
+    let keys = key_file(&["k1", "k2", "k3"]);
+    let idp = Idp::start(&keys, &[]);
+    let small = RemoteKeyOptions::default().max_bytes(1024);
+    let config = builder(&idp).remote_key_options(small).build().unwrap();
+    let error = config.fetch_keys().await.unwrap_err();
+    assert!(matches!(error, authn::jwt::KeyFetchError::TooLarge { .. }), "{error}");
+
+    // A discovery document that redirects elsewhere: refused, not followed (SSRF).
+    #[get("/.well-known/openid-configuration")]
+    async fn moved() -> actix_web::HttpResponse {
+        actix_web::HttpResponse::Found().insert_header(("location", "http://169.254.169.254/latest/meta-data")).finish()
+    }
+    let (address, server) = authn_tests::http::serve(|| App::new().service(moved));
+    let config = JwtConfig::builder().issuer_discovery(format!("http://{address}")).audience(AUDIENCE).build().unwrap();
+    let error = config.fetch_keys().await.unwrap_err();
+    assert!(matches!(error, authn::jwt::KeyFetchError::Status { status: 302, .. }), "{error}");
+    server.stop(false).await;
+}
+
+#[actix_rt::test]
+async fn a_provider_that_never_answers_is_a_timeout_not_a_hang() {
+    // Accepts connections, never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let held = std::thread::spawn(move || {
+        // Holds whatever connects for 3 s, then lets go (bounded: the test never waits longer).
+        let until = Instant::now() + Duration::from_secs(3);
+        let mut connections = Vec::new();
+        while Instant::now() < until {
+            if let Ok((connection, _)) = listener.accept() {
+                connections.push(connection);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let options = RemoteKeyOptions::default().timeout(Duration::from_millis(500));
+    let config = JwtConfig::builder()
+        .issuer_discovery(format!("http://127.0.0.1:{port}"))
+        .audience(AUDIENCE)
+        .remote_key_options(options)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = config.fetch_keys().await.unwrap_err();
+    assert!(matches!(error, authn::jwt::KeyFetchError::Timeout { .. }), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // A request meanwhile: 503 at once (the failed fetch backs off), not a wait.
+    let token = raw_token(&json!({"alg": "RS256", "kid": "k1"}), &json!({"sub": "x"}), b"sig");
+    let started = Instant::now();
+    assert_eq!(call(&config, "/whoAmI", &token).await.status, 503);
+    assert!(started.elapsed() < Duration::from_millis(400), "{:?}", started.elapsed());
+    held.join().unwrap();
+}

@@ -344,6 +344,19 @@ mod tests {
         value.as_object().unwrap().clone()
     }
 
+    #[actix_rt::test]
+    async fn a_timeout_is_told_from_a_refused_connection() {
+        // Connections complete in the backlog; nothing ever answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_millis(200)).build().unwrap();
+        let error = client.get(format!("http://{address}/token")).send().await.unwrap_err();
+        assert!(transport(&error).starts_with("timed out"), "{}", transport(&error));
+        drop(listener);
+        let error = client.get(format!("http://{address}/token")).send().await.unwrap_err();
+        assert!(transport(&error).starts_with("connection failed"), "{}", transport(&error));
+    }
+
     #[test]
     fn subject_from_sub_or_numeric_id() {
         let oidc = identity_of("g", claims(json!({"sub": "abc", "email": "a@x", "email_verified": true}))).unwrap();
