@@ -14,6 +14,11 @@
 //!   verifier, reads the provider's user-info endpoint (at most 64 KiB), and hands the handler
 //!   the local user, to whom the app issues its own tokens.
 //!
+//! With [`OAuth2Provider::issuer`] the provider is an OpenID Connect one: discovery, `openid`,
+//! a `nonce` in the flow cookie, and an ID token verified (signature by the provider's keys,
+//! `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`) before the identity is trusted; user info is then
+//! optional and must be about the same subject. RFC 9207's `iss` callback parameter is checked.
+//!
 //! The provider is the route's `{provider}` segment, else the `provider` route option, else the
 //! only one configured. A provider error (`?error=access_denied`), a missing, expired or forged
 //! state, a failed exchange or user-info call all answer 401 with a fixed message; the details
