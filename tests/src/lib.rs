@@ -15,6 +15,7 @@
 pub mod http;
 pub mod idp;
 pub mod jwt;
+pub mod pg;
 
 use actix_web::{HttpRequest, web};
 use authn::options::{OptionKind, OptionSpec, OptionValue};

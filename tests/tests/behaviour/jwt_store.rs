@@ -272,3 +272,16 @@ async fn the_store_file_and_its_wal_are_private() {
         assert_eq!(mode & 0o777, 0o600, "{}", file.display());
     }
 }
+
+/// The same contract, and the same race, on PostgreSQL (a throwaway server of the test's own).
+#[actix_rt::test]
+async fn postgres_store_contract() {
+    use authn::jwt::PostgresStore;
+    let pg = authn_tests::pg::Postgres::start();
+    contract(Arc::new(PostgresStore::connect(&pg.database("contract")).await.unwrap())).await;
+    a_replay_never_shortens_a_family_revocation(Arc::new(
+        PostgresStore::connect(&pg.database("replay")).await.unwrap(),
+    ))
+    .await;
+    exactly_one_refresh_wins(Arc::new(PostgresStore::connect(&pg.database("race")).await.unwrap())).await;
+}

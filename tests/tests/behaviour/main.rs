@@ -29,6 +29,7 @@ mod openapi;
 mod over_tcp;
 mod parity;
 mod password_hashing;
+mod postgres;
 mod readme_tables;
 mod remote_keys;
 mod throttle;

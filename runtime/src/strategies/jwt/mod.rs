@@ -25,6 +25,8 @@ mod bearer;
 mod cache;
 mod config;
 mod hmac;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod refresh;
 #[cfg(feature = "oidc")]
 mod remote;
@@ -38,6 +40,9 @@ pub use bearer::TokenSource;
 pub use cache::CacheStats;
 pub use config::{JwtConfig, JwtConfigBuilder, JwtConfigError, JwtKey};
 pub use jsonwebtoken::Algorithm;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::{LISTENER_NAME as POSTGRES_LISTENER_NAME, PostgresOptions, PostgresStore};
 pub use refresh::{RefreshTokenService, TokenPair, token_response};
 #[cfg(feature = "oidc")]
 pub(crate) use remote::secure as remote_url_is_secure;
