@@ -196,3 +196,22 @@ async fn instances_sharing_a_sqlite_file_share_the_throttle() {
         assert!(!bytes.windows(needle.len()).chain(wal.windows(needle.len())).any(|w| w == needle));
     }
 }
+
+#[actix_rt::test]
+async fn instances_sharing_a_postgres_database_share_the_throttle() {
+    use authn::jwt::PostgresStore;
+    let pg = authn_tests::pg::Postgres::start();
+    let one = app!(users(quick(Arc::new(PostgresStore::connect(&pg.url()).await.unwrap()))).await);
+    let two = app!(users(quick(Arc::new(PostgresStore::connect(&pg.url()).await.unwrap()))).await);
+    for _ in 0..3 {
+        assert_eq!(attempt(&one, "ada@example.com", "wrong", "10.4.0.1:1").await.0, 401);
+    }
+    assert_eq!(attempt(&two, "ada@example.com", "right", "10.4.0.2:1").await.0, 429);
+    // Only the SHA-256 of each key is stored.
+    let stored = pg.psql("SELECT string_agg(encode(key, 'escape'), ',') FROM authn_throttle");
+    assert!(!stored.contains("ada@example.com") && !stored.contains("10.4.0.1"), "{stored}");
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM authn_throttle WHERE length(key) = 32"),
+        pg.psql("SELECT count(*) FROM authn_throttle")
+    );
+}

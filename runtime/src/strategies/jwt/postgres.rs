@@ -27,6 +27,7 @@ use futures_util::future::BoxFuture;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::store::{Consumed, RefreshRecord, TokenHash, TokenStore};
+use crate::users::{Attempts, Backoff, ThrottleKey, ThrottleStore};
 use crate::util::storage::StoreError;
 
 /// The channel denials are announced on.
@@ -59,6 +60,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE authn_revoked_families (
         family TEXT PRIMARY KEY,
         until BIGINT NOT NULL
+     );",
+    // 2: the login throttle (keys are SHA-256 of the login or address, never the text).
+    "CREATE TABLE authn_throttle (
+        key BYTEA PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failure_ms BIGINT NOT NULL,
+        blocked_until_ms BIGINT NOT NULL
      );",
 ];
 
@@ -201,8 +209,8 @@ fn unavailable(what: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::msg(format!("PostgreSQL {what}: {error}"))
 }
 
-/// Unix seconds as PostgreSQL's BIGINT (saturating: "never" stays the largest).
-fn seconds(value: u64) -> i64 {
+/// A Unix time (seconds or milliseconds) as PostgreSQL's BIGINT, saturating: "never" stays the largest.
+fn bigint(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
@@ -325,7 +333,7 @@ async fn catch_up(
         .query("SELECT seq, jti, until FROM authn_denied WHERE seq > $1 ORDER BY seq", &[&watermark])
         .await
         .map_err(|e| unavailable("denylist", e))?;
-    let now = seconds(crate::util::clock::now());
+    let now = bigint(crate::util::clock::now());
     let mut mirror = shared.mirror.write().unwrap_or_else(PoisonError::into_inner);
     for row in rows {
         let (seq, jti, until): (i64, String, i64) = (row.get(0), row.get(1), row.get(2));
@@ -430,7 +438,7 @@ impl TokenStore for PostgresStore {
                             "INSERT INTO authn_denied (jti, until) VALUES ($1, $2)
                              ON CONFLICT (jti) DO UPDATE SET until = GREATEST(authn_denied.until, EXCLUDED.until)
                              RETURNING seq, (xmax = 0)",
-                            &[&owned, &seconds(until)],
+                            &[&owned, &bigint(until)],
                         )
                         .await
                         .map_err(|e| unavailable("denial", e))?;
@@ -461,7 +469,7 @@ impl TokenStore for PostgresStore {
             }
             self.run("denylist", move |shared| async move {
                 let client = client(&shared).await?;
-                let now = seconds(crate::util::clock::now());
+                let now = bigint(crate::util::clock::now());
                 let row = client
                     .query_one(
                         "SELECT EXISTS (SELECT 1 FROM authn_denied WHERE jti = $1 AND until > $2)",
@@ -491,7 +499,7 @@ impl TokenStore for PostgresStore {
             client
                 .execute(
                     "INSERT INTO authn_refresh (hash, family, user_id, expires_at) VALUES ($1, $2, $3, $4)",
-                    &[&record.hash.as_slice(), &record.family, &record.user_id, &seconds(record.expires_at)],
+                    &[&record.hash.as_slice(), &record.family, &record.user_id, &bigint(record.expires_at)],
                 )
                 .await
                 .map_err(|e| unavailable("refresh token", e))?;
@@ -510,7 +518,7 @@ impl TokenStore for PostgresStore {
                      WHERE r.hash = $1 AND NOT r.used AND r.expires_at > $2
                        AND NOT EXISTS (SELECT 1 FROM authn_revoked_families f WHERE f.family = r.family)
                      RETURNING r.family, r.user_id, r.expires_at",
-                    &[&hash.as_slice(), &seconds(now)],
+                    &[&hash.as_slice(), &bigint(now)],
                 )
                 .await
                 .map_err(|e| unavailable("refresh token", e))?;
@@ -526,7 +534,7 @@ impl TokenStore for PostgresStore {
             let known = client
                 .query_opt(
                     "SELECT family, user_id, expires_at FROM authn_refresh WHERE hash = $1 AND expires_at > $2",
-                    &[&hash.as_slice(), &seconds(now)],
+                    &[&hash.as_slice(), &bigint(now)],
                 )
                 .await
                 .map_err(|e| unavailable("refresh token", e))?;
@@ -552,7 +560,7 @@ impl TokenStore for PostgresStore {
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
         Box::pin(self.run("purge", move |shared| async move {
             let client = client(&shared).await?;
-            let now = seconds(now);
+            let now = bigint(now);
             let mut purged = 0;
             for statement in [
                 "DELETE FROM authn_denied WHERE until <= $1",
@@ -578,4 +586,89 @@ async fn revoke(client: &tokio_postgres::Client, family: &str) -> Result<(), Sto
         .await
         .map_err(|e| unavailable("family revocation", e))?;
     Ok(())
+}
+
+fn attempts_of(row: &tokio_postgres::Row) -> Attempts {
+    Attempts {
+        failures: u32::try_from(row.get::<_, i32>(0)).unwrap_or(0),
+        last_failure_ms: u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
+        blocked_until_ms: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
+    }
+}
+
+/// The login throttle in the shared database: every instance counts the same failures.
+impl ThrottleStore for PostgresStore {
+    fn attempts<'a>(&'a self, key: &'a ThrottleKey) -> BoxFuture<'a, Result<Option<Attempts>, StoreError>> {
+        let key = *key;
+        Box::pin(self.run("throttle", move |shared| async move {
+            let client = client(&shared).await?;
+            let row = client
+                .query_opt(
+                    "SELECT failures, last_failure_ms, blocked_until_ms FROM authn_throttle WHERE key = $1",
+                    &[&key.as_slice()],
+                )
+                .await
+                .map_err(|e| unavailable("throttle", e))?;
+            Ok(row.as_ref().map(attempts_of))
+        }))
+    }
+
+    fn record_failure<'a>(
+        &'a self,
+        key: &'a ThrottleKey,
+        now_ms: u64,
+        policy: &'a Backoff,
+    ) -> BoxFuture<'a, Result<Attempts, StoreError>> {
+        let (key, policy) = (*key, *policy);
+        Box::pin(self.run("throttle", move |shared| async move {
+            let mut client = client(&shared).await?;
+            let transaction = client.transaction().await.map_err(|e| unavailable("throttle", e))?;
+            // The row exists and is locked before it is read: two instances recording at once
+            // both count.
+            transaction
+                .execute(
+                    "INSERT INTO authn_throttle (key, failures, last_failure_ms, blocked_until_ms) VALUES ($1, 0, 0, 0)
+                     ON CONFLICT (key) DO NOTHING",
+                    &[&key.as_slice()],
+                )
+                .await
+                .map_err(|e| unavailable("throttle", e))?;
+            let row = transaction
+                .query_one(
+                    "SELECT failures, last_failure_ms, blocked_until_ms FROM authn_throttle WHERE key = $1 FOR UPDATE",
+                    &[&key.as_slice()],
+                )
+                .await
+                .map_err(|e| unavailable("throttle", e))?;
+            let current = attempts_of(&row);
+            let previous = (current.failures > 0 || current.last_failure_ms > 0).then_some(current);
+            let next = Attempts::after_failure(previous, now_ms, &policy);
+            transaction
+                .execute(
+                    "UPDATE authn_throttle SET failures = $2, last_failure_ms = $3, blocked_until_ms = $4 WHERE key = $1",
+                    &[
+                        &key.as_slice(),
+                        &i32::try_from(next.failures).unwrap_or(i32::MAX),
+                        &bigint(next.last_failure_ms),
+                        &bigint(next.blocked_until_ms),
+                    ],
+                )
+                .await
+                .map_err(|e| unavailable("throttle", e))?;
+            transaction.commit().await.map_err(|e| unavailable("throttle", e))?;
+            Ok(next)
+        }))
+    }
+
+    fn clear<'a>(&'a self, key: &'a ThrottleKey) -> BoxFuture<'a, Result<(), StoreError>> {
+        let key = *key;
+        Box::pin(self.run("throttle", move |shared| async move {
+            let client = client(&shared).await?;
+            client
+                .execute("DELETE FROM authn_throttle WHERE key = $1", &[&key.as_slice()])
+                .await
+                .map_err(|e| unavailable("throttle", e))?;
+            Ok(())
+        }))
+    }
 }
