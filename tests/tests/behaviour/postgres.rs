@@ -138,3 +138,39 @@ async fn of_fifty_concurrent_refreshes_over_three_instances_exactly_one_wins() {
     stores[1].insert_refresh(sibling).await.unwrap();
     assert!(matches!(stores[2].consume_refresh(hash_token("s"), now()).await.unwrap(), Consumed::Replayed(_)));
 }
+
+#[actix_rt::test]
+async fn the_reuse_interval_is_off_by_default_and_bounded_when_on() {
+    let pg = Postgres::start();
+    let record = |token: &str| RefreshRecord {
+        hash: hash_token(token),
+        family: format!("fam-{token}"),
+        user_id: "u".into(),
+        expires_at: now() + 3600,
+    };
+    let strict = PostgresStore::connect(&pg.database("strict")).await.unwrap();
+    strict.insert_refresh(record("a")).await.unwrap();
+    let t = now();
+    assert!(matches!(strict.consume_refresh(hash_token("a"), t).await.unwrap(), Consumed::Fresh(_)));
+    assert!(
+        matches!(strict.consume_refresh(hash_token("a"), t).await.unwrap(), Consumed::Replayed(_)),
+        "off by default"
+    );
+
+    let lenient = PostgresStore::connect_with(
+        &pg.database("lenient"),
+        PostgresOptions::default().refresh_reuse_interval(Duration::from_secs(10)),
+    )
+    .await
+    .unwrap();
+    lenient.insert_refresh(record("b")).await.unwrap();
+    assert!(matches!(lenient.consume_refresh(hash_token("b"), t).await.unwrap(), Consumed::Fresh(_)));
+    // A retry 9 s after the first use: let through (the client lost the answer).
+    assert!(matches!(lenient.consume_refresh(hash_token("b"), t + 9).await.unwrap(), Consumed::Fresh(_)));
+    // Past the interval, counted from the first use: a replay, and the family is revoked.
+    assert!(matches!(lenient.consume_refresh(hash_token("b"), t + 11).await.unwrap(), Consumed::Replayed(_)));
+    assert!(
+        matches!(lenient.consume_refresh(hash_token("b"), t + 5).await.unwrap(), Consumed::Replayed(_)),
+        "revoked stays revoked"
+    );
+}

@@ -68,6 +68,8 @@ const MIGRATIONS: &[&str] = &[
         last_failure_ms BIGINT NOT NULL,
         blocked_until_ms BIGINT NOT NULL
      );",
+    // 3: when a refresh token was first used (the optional reuse interval counts from it).
+    "ALTER TABLE authn_refresh ADD COLUMN used_at BIGINT;",
 ];
 
 /// How a [`PostgresStore`] connects and how stale its mirror may get.
@@ -85,6 +87,7 @@ pub struct PostgresOptions {
     connect_timeout: Duration,
     query_timeout: Duration,
     pool_size: usize,
+    reuse_interval: Duration,
 }
 
 impl Default for PostgresOptions {
@@ -95,6 +98,7 @@ impl Default for PostgresOptions {
             connect_timeout: Duration::from_secs(3),
             query_timeout: Duration::from_secs(2),
             pool_size: 8,
+            reuse_interval: Duration::ZERO,
         }
     }
 }
@@ -130,6 +134,15 @@ impl PostgresOptions {
     /// Pooled connections (default 8).
     pub fn pool_size(mut self, size: usize) -> Self {
         self.pool_size = size.max(1);
+        self
+    }
+
+    /// For how long after its first use a refresh token may be used again without counting as
+    /// a replay (Auth0's and Cognito's grace for a client that retried a refresh whose answer
+    /// it lost); off by default (zero): any second use revokes the family. Each use within the
+    /// interval gets a successor; after it, a use is a replay as ever.
+    pub fn refresh_reuse_interval(mut self, interval: Duration) -> Self {
+        self.reuse_interval = interval;
         self
     }
 
@@ -512,13 +525,17 @@ impl TokenStore for PostgresStore {
             let client = client(&shared).await?;
             // The one statement that decides: of concurrent consumers on any instances, the
             // row lock lets exactly one see `used = false`.
+            // With a reuse interval, a token first used less than that long ago is let through
+            // again; the interval counts from the first use, never extended.
+            let grace = bigint(shared.options.reuse_interval.as_secs());
             let won = client
                 .query_opt(
-                    "UPDATE authn_refresh r SET used = TRUE
-                     WHERE r.hash = $1 AND NOT r.used AND r.expires_at > $2
+                    "UPDATE authn_refresh r SET used = TRUE, used_at = COALESCE(r.used_at, $2)
+                     WHERE r.hash = $1 AND r.expires_at > $2
+                       AND (NOT r.used OR ($3::BIGINT > 0 AND r.used_at IS NOT NULL AND r.used_at + $3::BIGINT > $2))
                        AND NOT EXISTS (SELECT 1 FROM authn_revoked_families f WHERE f.family = r.family)
                      RETURNING r.family, r.user_id, r.expires_at",
-                    &[&hash.as_slice(), &bigint(now)],
+                    &[&hash.as_slice(), &bigint(now), &grace],
                 )
                 .await
                 .map_err(|e| unavailable("refresh token", e))?;
