@@ -174,3 +174,46 @@ async fn the_reuse_interval_is_off_by_default_and_bounded_when_on() {
         "revoked stays revoked"
     );
 }
+
+#[actix_rt::test]
+async fn users_and_api_keys_are_shared_by_every_instance() {
+    use authn::api_key::{ApiKeyConfig, generate};
+    use authn::users::{Credentials, DefaultUserService, PasswordHasher, StoredUser, UserService};
+    let pg = Postgres::start();
+    let stores = instances(&pg.url(), 2, &PostgresOptions::default()).await;
+    let (a, b) = (&stores[0], &stores[1]);
+
+    // A user signed up through one instance logs in through the other; the email is unique
+    // across instances.
+    let hasher = PasswordHasher::for_tests();
+    let hash = hasher.hash("correct horse").await.unwrap();
+    let user = StoredUser::new("u-1", "ada@example.com", hash.clone()).with_name("Ada").with_claim("role", "admin");
+    assert!(a.insert_user(&user).await.unwrap());
+    assert!(!b.insert_user(&StoredUser::new("u-2", "ada@example.com", hash)).await.unwrap(), "email taken");
+    let service = DefaultUserService::new(Arc::new(b.clone())).with_hasher(hasher);
+    let profile = service.verify_credentials(&Credentials::new("ada@example.com", "correct horse")).await.unwrap();
+    assert_eq!((profile.id.as_str(), profile.name.as_deref()), ("u-1", Some("Ada")));
+    assert_eq!(profile.claims["role"], "admin");
+    assert!(service.verify_credentials(&Credentials::new("ada@example.com", "wrong")).await.is_err());
+
+    // An API key issued on one instance works on the other, until revoked anywhere.
+    let issued = generate("billing", None).unwrap();
+    a.insert_api_key(&issued.stored, &authn::UserProfile::new("billing")).await.unwrap();
+    #[authn::authenticate("api-key")]
+    #[actix_web::get("/whoAmI")]
+    async fn who_am_i(client: authn::CurrentUser) -> String {
+        client.id.clone()
+    }
+    let app =
+        actix_web::test::init_service(actix_web::App::new().app_data(ApiKeyConfig::new(b.clone())).service(who_am_i))
+            .await;
+    let call = || authn_tests::http::get("/whoAmI").insert_header(("x-api-key", issued.key.clone()));
+    let answer = authn_tests::http::send(&app, call()).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, "billing"));
+    // Only the secret's hash is stored: the row holds neither the key nor its secret half.
+    let row = pg.psql("SELECT id || encode(secret_hash, 'escape') || client || profile FROM authn_api_keys");
+    let secret = issued.key.split_once('.').map(|(_, secret)| secret.to_owned()).unwrap();
+    assert!(!row.contains(&issued.key) && !row.contains(&secret), "{row}");
+    assert!(a.revoke_api_key(&issued.stored.id).await.unwrap());
+    assert_eq!(authn_tests::http::send(&app, call()).await.status, 401);
+}

@@ -27,7 +27,7 @@ use futures_util::future::BoxFuture;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::store::{Consumed, RefreshRecord, TokenHash, TokenStore};
-use crate::users::{Attempts, Backoff, ThrottleKey, ThrottleStore};
+use crate::users::{Attempts, Backoff, StoredUser, ThrottleKey, ThrottleStore, UserStore};
 use crate::util::storage::StoreError;
 
 /// The channel denials are announced on.
@@ -70,6 +70,22 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 3: when a refresh token was first used (the optional reuse interval counts from it).
     "ALTER TABLE authn_refresh ADD COLUMN used_at BIGINT;",
+    // 4: users behind DefaultUserService (claims as JSON text); API keys (hashes only).
+    "CREATE TABLE authn_users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT,
+        password_hash TEXT NOT NULL,
+        claims TEXT NOT NULL DEFAULT '{}'
+     );
+     CREATE TABLE authn_api_keys (
+        id TEXT PRIMARY KEY,
+        secret_hash BYTEA NOT NULL,
+        client TEXT NOT NULL,
+        expires_at BIGINT,
+        profile TEXT NOT NULL
+     );
+     CREATE INDEX authn_api_keys_client ON authn_api_keys (client);",
 ];
 
 /// How a [`PostgresStore`] connects and how stale its mirror may get.
@@ -281,6 +297,67 @@ impl PostgresStore {
             tokio::time::timeout(timeout, future).await.unwrap_or_else(|_| Err(unavailable(what, "timed out")))
         });
         task.await.map_err(|e| StoreError::new("PostgreSQL task", e))?
+    }
+
+    /// Adds a user (the sign-up of an app whose users live here); `false` when the email is
+    /// taken (the database's unique index decides, so two instances cannot both take it).
+    pub async fn insert_user(&self, user: &StoredUser) -> Result<bool, StoreError> {
+        let user = user.clone();
+        let claims = serde_json::to_string(&user.claims).map_err(|e| StoreError::new("user claims", e))?;
+        self.run("user", move |shared| async move {
+            let client = client(&shared).await?;
+            let inserted = client
+                .execute(
+                    "INSERT INTO authn_users (id, email, name, password_hash, claims) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT DO NOTHING",
+                    &[&user.id, &user.email, &user.name, &user.password_hash, &claims],
+                )
+                .await
+                .map_err(|e| unavailable("user", e))?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
+    /// Stores an API key (from [`crate::api_key::generate`]) with its client's profile.
+    #[cfg(feature = "api-key")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
+    pub async fn insert_api_key(
+        &self,
+        key: &crate::api_key::StoredKey,
+        profile: &crate::UserProfile,
+    ) -> Result<(), StoreError> {
+        let key = key.clone();
+        let profile = serde_json::to_string(profile).map_err(|e| StoreError::new("API key profile", e))?;
+        self.run("API key", move |shared| async move {
+            let client = client(&shared).await?;
+            let expires = key.expires_at.map(bigint);
+            client
+                .execute(
+                    "INSERT INTO authn_api_keys (id, secret_hash, client, expires_at, profile) VALUES ($1, $2, $3, $4, $5)",
+                    &[&key.id, &key.secret_hash.as_slice(), &key.client, &expires, &profile],
+                )
+                .await
+                .map_err(|e| unavailable("API key", e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Revokes an API key at once, on every instance (the next lookup does not find it).
+    #[cfg(feature = "api-key")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
+    pub async fn revoke_api_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        let key_id = key_id.to_owned();
+        self.run("API key", move |shared| async move {
+            let client = client(&shared).await?;
+            let deleted = client
+                .execute("DELETE FROM authn_api_keys WHERE id = $1", &[&key_id])
+                .await
+                .map_err(|e| unavailable("API key", e))?;
+            Ok(deleted == 1)
+        })
+        .await
     }
 
     fn mirror_is_fresh(&self) -> bool {
@@ -686,6 +763,63 @@ impl ThrottleStore for PostgresStore {
                 .await
                 .map_err(|e| unavailable("throttle", e))?;
             Ok(())
+        }))
+    }
+}
+
+async fn user_where(shared: &Shared, column: &'static str, value: String) -> Result<Option<StoredUser>, StoreError> {
+    let client = client(shared).await?;
+    let sql = format!("SELECT id, email, name, password_hash, claims FROM authn_users WHERE {column} = $1");
+    let row = client.query_opt(&sql, &[&value]).await.map_err(|e| unavailable("user", e))?;
+    let Some(row) = row else { return Ok(None) };
+    let claims: String = row.get(4);
+    let claims = serde_json::from_str(&claims).map_err(|e| StoreError::new("user claims", e))?;
+    Ok(Some(StoredUser { id: row.get(0), email: row.get(1), name: row.get(2), password_hash: row.get(3), claims }))
+}
+
+/// Users for [`DefaultUserService`](crate::users::DefaultUserService), shared by every instance.
+impl UserStore for PostgresStore {
+    fn find_by_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>> {
+        let email = email.to_owned();
+        Box::pin(self.run("user", move |shared| async move { user_where(&shared, "email", email).await }))
+    }
+
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredUser>, StoreError>> {
+        let id = id.to_owned();
+        Box::pin(self.run("user", move |shared| async move { user_where(&shared, "id", id).await }))
+    }
+}
+
+/// API keys for the `"api-key"` strategy, shared by every instance: a revocation is seen by the
+/// next lookup anywhere.
+#[cfg(feature = "api-key")]
+impl crate::api_key::ApiKeyStore for PostgresStore {
+    fn find<'a>(
+        &'a self,
+        key_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(crate::api_key::StoredKey, crate::UserProfile)>, StoreError>> {
+        let key_id = key_id.to_owned();
+        Box::pin(self.run("API key", move |shared| async move {
+            let client = client(&shared).await?;
+            let row = client
+                .query_opt(
+                    "SELECT id, secret_hash, client, expires_at, profile FROM authn_api_keys WHERE id = $1",
+                    &[&key_id],
+                )
+                .await
+                .map_err(|e| unavailable("API key", e))?;
+            let Some(row) = row else { return Ok(None) };
+            let hash: Vec<u8> = row.get(1);
+            let Ok(secret_hash) = <[u8; 32]>::try_from(hash.as_slice()) else { return Ok(None) };
+            let profile: String = row.get(4);
+            let profile = serde_json::from_str(&profile).map_err(|e| StoreError::new("API key profile", e))?;
+            let key = crate::api_key::StoredKey {
+                id: row.get(0),
+                secret_hash,
+                client: row.get(2),
+                expires_at: row.get::<_, Option<i64>>(3).map(|at| u64::try_from(at).unwrap_or(0)),
+            };
+            Ok(Some((key, profile)))
         }))
     }
 }
