@@ -115,10 +115,15 @@ impl Idp {
 
     /// A client-credentials access token with scope `todo:read`.
     pub async fn token(&self) -> String {
+        self.token_with_scope("todo:read").await
+    }
+
+    /// A client-credentials access token granting `scope` only.
+    pub async fn token_with_scope(&self, scope: &str) -> String {
         let answer: Value = reqwest::Client::new()
             .post(format!("{}/token", self.issuer))
             .basic_auth("machine", Some("machine-secret-machine-secret-machine-secret"))
-            .form(&[("grant_type", "client_credentials"), ("scope", "todo:read"), ("resource", AUDIENCE)])
+            .form(&[("grant_type", "client_credentials"), ("scope", scope), ("resource", AUDIENCE)])
             .send()
             .await
             .unwrap()

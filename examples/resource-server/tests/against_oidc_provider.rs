@@ -47,21 +47,6 @@ impl Drop for Server {
     }
 }
 
-/// A client-credentials token granting `scope` only.
-async fn token_with_scope(idp: &Idp, scope: &str) -> String {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/token", idp.issuer))
-        .basic_auth("machine", Some("machine-secret-machine-secret-machine-secret"))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope), ("resource", AUDIENCE)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["access_token"].as_str().unwrap().to_owned()
-}
-
 #[actix_rt::test]
 async fn serves_the_providers_callers_and_no_one_else() {
     let keys = key_file(&["k1"]);
@@ -82,7 +67,7 @@ async fn serves_the_providers_callers_and_no_one_else() {
         assert_eq!(me.text().await.unwrap(), "machine");
         assert_eq!(server.get("/scoped", Some(&token)).await.status(), 200);
 
-        let writer = token_with_scope(&idp, "todo:write").await;
+        let writer = idp.token_with_scope("todo:write").await;
         let refused = server.get("/scoped", Some(&writer)).await;
         assert_eq!(refused.status(), 403);
         let challenge = refused.headers()["www-authenticate"].to_str().unwrap().to_owned();

@@ -33,3 +33,15 @@ pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> 
     }
     Ok(body)
 }
+
+/// `text`, then each cause of `error` after a colon: what a log line needs to tell a refused
+/// connection from a TLS failure from a timeout.
+pub(crate) fn with_causes(mut text: String, error: &dyn std::error::Error) -> String {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -44,7 +44,7 @@ pub use jsonwebtoken::Algorithm;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::{LISTENER_NAME as POSTGRES_LISTENER_NAME, PostgresOptions, PostgresStore};
 pub use refresh::{RefreshTokenService, TokenPair, token_response};
-#[cfg(feature = "oidc")]
+#[cfg(feature = "oauth2")]
 pub(crate) use remote::secure as remote_url_is_secure;
 #[cfg(feature = "oidc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
@@ -54,7 +54,7 @@ pub use remote::{KeyFetchError, RemoteKeyOptions};
 pub use sqlite::SqliteStore;
 pub use store::{Consumed, MemoryTokenStore, RefreshRecord, TokenHash, TokenStore, hash_token};
 pub use strategy::JwtStrategy;
-#[cfg(feature = "oidc")]
+#[cfg(feature = "oauth2")]
 pub(crate) use token::verify as verify_token;
 pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
 

@@ -561,13 +561,7 @@ fn without_url(e: &reqwest::Error) -> String {
     if let Some(url) = e.url() {
         text = text.replace(&format!(" ({url})"), "").replace(url.as_str(), "");
     }
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::util::http::with_causes(text, e)
 }
 
 /// `max-age` minus `Age` (RFC 9111 §4.2.1); `no-cache`/`no-store` as zero, to be clamped up.

@@ -78,14 +78,7 @@ fn transport(error: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let mut text = what.to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::util::http::with_causes(what.to_owned(), error)
 }
 
 fn exchange_failure(error: &RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>) -> String {
