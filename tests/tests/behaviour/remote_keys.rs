@@ -311,3 +311,27 @@ async fn a_provider_that_never_answers_is_a_timeout_not_a_hang() {
     assert!(started.elapsed() < Duration::from_millis(400), "{:?}", started.elapsed());
     held.join().unwrap();
 }
+
+#[actix_rt::test]
+async fn a_required_token_type_refuses_id_tokens_and_untyped_tokens() {
+    let keys = key_file(&["k1"]);
+    let idp = Idp::start(&keys, &[]);
+    let config = builder(&idp).require_token_type("at+jwt").build().unwrap();
+    let claims = claims(&idp);
+    let typed = |typ: &str| {
+        let output = std::process::Command::new("node")
+            .arg("sign.mjs")
+            .arg(keys.path())
+            .args(["k1", &claims.to_string(), typ, "RS256"])
+            .current_dir(authn_tests::idp::installed())
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(call(&config, "/whoAmI", &typed("application/at+jwt")).await.status, 200, "RFC 9068's long form");
+    for typ in ["JWT", "id_token+jwt", ""] {
+        let answer = call(&config, "/whoAmI", &typed(typ)).await;
+        assert_eq!(answer.status, 401, "typ {typ:?}");
+        assert_eq!(answer.message(), "Error verifying token : jwt type invalid");
+    }
+}
