@@ -55,19 +55,109 @@ where
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         use futures_util::TryFutureExt;
         let build: fn((U, Args)) -> Self = |(user, args)| Authenticated { user, args, route: PhantomData };
-        // Held, not read: the body is only handed to the other extractors once the caller is
-        // authenticated.
-        extract::<Args, U>(req.clone(), payload.take(), R::spec()).map_ok(build)
+        Extract::new(req.clone(), payload.take(), R::spec()).map_ok(build)
     }
 }
 
-/// The future of both extractors: [`extract`]'s work, shared by every handler with the same
+/// The future of both extractors: [`Extract`]'s work, shared by every handler with the same
 /// argument and user types, mapped into the extractor. Only the mapping names the handler's
 /// marker, so 200 handlers compile one extraction, not 200 (a macro crate's compile time is its
 /// users').
 #[doc(hidden)]
-pub type Extraction<Args, U, T> =
-    futures_util::future::MapOk<LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>, fn((U, Args)) -> T>;
+pub type Extraction<Args, U, T> = futures_util::future::MapOk<Extract<Args, U>, fn((U, Args)) -> T>;
+
+pin_project_lite::pin_project! {
+    /// Authentication, then the user slot, then the other arguments. Only what names `Args` or
+    /// `U` is generic: authentication is a future boxed by [`authenticated`], a function of no
+    /// type parameter, so its state machine is compiled once, in this crate, instead of in every
+    /// crate that has a handler (a non-generic `async fn` polled only from generic code is
+    /// compiled where that code is instantiated); the rest is polled in place, without a box of
+    /// its own.
+    #[doc(hidden)]
+    pub struct Extract<Args: FromRequest, U> {
+        #[pin]
+        step: Step<Args>,
+        req: HttpRequest,
+        // Held, not read: the body is only handed to the other extractors once the caller is
+        // authenticated.
+        payload: Payload,
+        spec: Option<&'static RouteSpec>,
+        user: Option<U>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StepProjection]
+    #[doc(hidden)]
+    pub enum Step<Args: FromRequest> {
+        Authenticating { authentication: LocalBoxFuture<'static, Result<Option<Authentication>, actix_web::Error>> },
+        Extracting { #[pin] args: Args::Future },
+        Done,
+    }
+}
+
+impl<Args: FromRequest, U> Extract<Args, U> {
+    /// Authenticates for `spec`, then extracts.
+    fn new(req: HttpRequest, payload: Payload, spec: &'static RouteSpec) -> Self {
+        let authentication = authenticated(req.clone(), spec);
+        Extract { step: Step::Authenticating { authentication }, req, payload, spec: Some(spec), user: None }
+    }
+
+    /// Fails with `error`, extracting nothing.
+    fn failed(req: HttpRequest, error: actix_web::Error) -> Self {
+        let authentication: LocalBoxFuture<'static, _> = Box::pin(std::future::ready(Err(error)));
+        Extract { step: Step::Authenticating { authentication }, req, payload: Payload::None, spec: None, user: None }
+    }
+}
+
+impl<Args, U> std::future::Future for Extract<Args, U>
+where
+    Args: FromRequest,
+    U: UserSlot,
+{
+    type Output = Result<(U, Args), actix_web::Error>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        use std::task::{Poll, ready};
+        let mut this = self.project();
+        loop {
+            match this.step.as_mut().project() {
+                StepProjection::Authenticating { authentication } => {
+                    let authentication = match ready!(authentication.as_mut().poll(cx)) {
+                        Ok(authentication) => authentication,
+                        Err(error) => {
+                            this.step.set(Step::Done);
+                            return Poll::Ready(Err(error));
+                        }
+                    };
+                    match U::from_authentication(authentication.as_ref()) {
+                        Ok(user) => *this.user = Some(user),
+                        Err(failure) => {
+                            this.step.set(Step::Done);
+                            return Poll::Ready(Err(refused_user(this.req, *this.spec, failure)));
+                        }
+                    }
+                    let args = Args::from_request(this.req, this.payload);
+                    this.step.set(Step::Extracting { args });
+                }
+                StepProjection::Extracting { args } => {
+                    let args = ready!(args.poll(cx));
+                    this.step.set(Step::Done);
+                    return Poll::Ready(match (args, this.user.take()) {
+                        (Ok(args), Some(user)) => Ok((user, args)),
+                        (Err(error), _) => Err(error.into()),
+                        (Ok(_), None) => Err(actix_web::error::ErrorInternalServerError("extraction out of order")),
+                    });
+                }
+                StepProjection::Done => {
+                    return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
+                        "extraction polled after it ended",
+                    )));
+                }
+            }
+        }
+    }
+}
 
 /// The extractor of a handler whose route macros are below `#[authenticate]`: the same work
 /// as [`Authenticated`], with the spec the route's guard recorded when the router chose the
@@ -99,14 +189,13 @@ where
         use futures_util::TryFutureExt;
         let build: fn((U, Args)) -> Routed<Args, U> = |(user, args)| Routed { user, args };
         let inner = match chosen_spec(req) {
-            Some(spec) => extract::<Args, U>(req.clone(), payload.take(), spec),
+            Some(spec) => Extract::new(req.clone(), payload.take(), spec),
             None => {
                 let failure = AuthFailure::misconfigured(
                     "This route cannot tell which handler it is.",
                     crate::errors::AUTHENTICATION_MISCONFIGURED,
                 );
-                let error = failure.into_error(req);
-                Box::pin(async move { Err(error) })
+                Extract::failed(req.clone(), failure.into_error(req))
             }
         };
         inner.map_ok(build)
@@ -129,31 +218,6 @@ fn chosen_spec(req: &HttpRequest) -> Option<&'static RouteSpec> {
     None
 }
 
-/// Authenticates for `spec`, builds the user slot, then extracts the other arguments.
-///
-/// Only what names `Args` or `U` is generic: authentication itself is a future boxed by
-/// [`authenticated`], a function of no type parameter, so its state machine is compiled once,
-/// in this crate, instead of in every crate that has a handler (a non-generic `async fn`
-/// polled only from generic code is compiled where that code is instantiated).
-fn extract<Args, U>(
-    req: HttpRequest,
-    mut payload: Payload,
-    spec: &'static RouteSpec,
-) -> LocalBoxFuture<'static, Result<(U, Args), actix_web::Error>>
-where
-    Args: FromRequest + 'static,
-    U: UserSlot + 'static,
-{
-    let authentication = authenticated(req.clone(), spec);
-    Box::pin(async move {
-        let authentication = authentication.await?;
-        let user =
-            U::from_authentication(authentication.as_ref()).map_err(|failure| refused_user(&req, spec, failure))?;
-        let args = Args::from_request(&req, &mut payload).await.map_err(Into::into)?;
-        Ok((user, args))
-    })
-}
-
 /// [`authorize`], boxed here and its failure turned into the response.
 fn authenticated(
     req: HttpRequest,
@@ -164,8 +228,10 @@ fn authenticated(
 
 /// A user slot that could not be built (a profile of the wrong shape): the route's challenges,
 /// as any refusal of the route carries.
-fn refused_user(req: &HttpRequest, spec: &'static RouteSpec, mut failure: AuthFailure) -> actix_web::Error {
-    if let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement()) {
+fn refused_user(req: &HttpRequest, spec: Option<&'static RouteSpec>, mut failure: AuthFailure) -> actix_web::Error {
+    if let Some(spec) = spec
+        && let (Ok(strategies), Requirement::Strategies(uses)) = (spec.resolved(), spec.requirement())
+    {
         failure.challenges = chain::default_challenges(req, uses, strategies);
     }
     failure.into_error(req)
