@@ -408,17 +408,14 @@ async fn migrate(shared: &Shared) -> Result<(), StoreError> {
 /// Reads the denials above the watermark into the mirror; marks it complete as of the start.
 async fn poll(shared: &Shared) -> Result<(), StoreError> {
     let started = Instant::now();
-    let watermark = shared.mirror.read().unwrap_or_else(PoisonError::into_inner).watermark;
     let client = client(shared).await?;
-    catch_up(shared, &client, watermark, started).await
+    catch_up(shared, &client, started).await
 }
 
-async fn catch_up(
-    shared: &Shared,
-    client: &tokio_postgres::Client,
-    watermark: i64,
-    started: Instant,
-) -> Result<(), StoreError> {
+/// Reads, on `client`, the denials above the mirror's watermark; the mirror is then complete
+/// as of `started` (taken before the query).
+async fn catch_up(shared: &Shared, client: &tokio_postgres::Client, started: Instant) -> Result<(), StoreError> {
+    let watermark = shared.mirror.read().unwrap_or_else(PoisonError::into_inner).watermark;
     let rows = client
         .query("SELECT seq, jti, until FROM authn_denied WHERE seq > $1 ORDER BY seq", &[&watermark])
         .await
@@ -478,8 +475,7 @@ async fn listen_once(shared: &Shared, config: &tokio_postgres::Config) -> Result
     let result = async {
         client.batch_execute(&format!("LISTEN {CHANNEL}")).await.map_err(|e| unavailable("listener", e))?;
         // Listening first, then catching up: a denial committed in between is in one or both.
-        let watermark = shared.mirror.read().unwrap_or_else(PoisonError::into_inner).watermark;
-        catch_up(shared, &client, watermark, Instant::now()).await?;
+        catch_up(shared, &client, Instant::now()).await?;
         let mut tick = tokio::time::interval(shared.options.poll_interval);
         loop {
             tokio::select! {
@@ -489,8 +485,7 @@ async fn listen_once(shared: &Shared, config: &tokio_postgres::Config) -> Result
                 },
                 _ = tick.tick() => {
                     let started = Instant::now();
-                    let watermark = shared.mirror.read().unwrap_or_else(PoisonError::into_inner).watermark;
-                    tokio::time::timeout(shared.options.query_timeout, catch_up(shared, &client, watermark, started))
+                    tokio::time::timeout(shared.options.query_timeout, catch_up(shared, &client, started))
                         .await
                         .map_err(|_| unavailable("listener", "poll timed out"))??;
                 }

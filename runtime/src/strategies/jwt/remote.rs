@@ -303,24 +303,18 @@ impl RemoteKeys {
     fn readiness(&self, now: Instant) -> Readiness {
         let mut state = self.state();
         let backing_off = state.retry_at.is_some_and(|at| now < at);
-        let Some(fresh_until) = state.fresh_until else {
+        let usable = state.fresh_until.is_some_and(|until| now < until + self.options.stale_if_error);
+        if !usable {
             return match state.retry_at {
                 Some(at) if backing_off => Readiness::Unavailable(at - now),
                 _ => Readiness::FetchNow,
             };
-        };
-        let due = state.refresh_at.is_some_and(|at| now >= at) && !backing_off && !state.background;
-        if now < fresh_until + self.options.stale_if_error {
-            if due {
-                state.background = true;
-                return Readiness::RefreshInBackground;
-            }
-            return Readiness::Ready;
         }
-        match state.retry_at {
-            Some(at) if backing_off => Readiness::Unavailable(at - now),
-            _ => Readiness::FetchNow,
+        if state.refresh_at.is_some_and(|at| now >= at) && !backing_off && !state.background {
+            state.background = true;
+            return Readiness::RefreshInBackground;
         }
+        Readiness::Ready
     }
 
     /// Run before each verification: keys there (refreshed in the background when due), or
@@ -334,8 +328,7 @@ impl RemoteKeys {
             }
             Readiness::Unavailable(wait) => Err(wait),
             Readiness::FetchNow => {
-                let seen = self.state().generation;
-                let _ = self.fetch_once(config, seen).await;
+                let _ = self.fetch_now(config).await;
                 match self.readiness(Instant::now()) {
                     Readiness::Ready | Readiness::RefreshInBackground => Ok(()),
                     Readiness::Unavailable(wait) => Err(wait),
@@ -354,8 +347,7 @@ impl RemoteKeys {
         let config = config.clone();
         runtime.spawn(async move {
             if let Some(remote) = config.remote() {
-                let seen = remote.state().generation;
-                let _ = remote.fetch_once(&config, seen).await;
+                let _ = remote.fetch_now(&config).await;
                 remote.state().background = false;
             }
         });
@@ -387,7 +379,8 @@ impl RemoteKeys {
         changed && known
     }
 
-    /// A fetch now (or the one in flight): the warm-up of [`JwtConfig::fetch_keys`].
+    /// A fetch now, or the result of the one in flight: the warm-up of
+    /// [`JwtConfig::fetch_keys`], a cold request's fetch, the background refresh.
     pub(crate) async fn fetch_now(&self, config: &JwtConfig) -> Result<usize, KeyFetchError> {
         let seen = self.state().generation;
         self.fetch_once(config, seen).await
