@@ -58,6 +58,13 @@ impl ApiError {
     }
 }
 
+/// authn's store failing under the example's own queries (the PostgreSQL pool, its timeout).
+impl From<authn::StoreError> for ApiError {
+    fn from(error: authn::StoreError) -> Self {
+        ApiError::unavailable(error)
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

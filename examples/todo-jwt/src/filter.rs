@@ -1,7 +1,8 @@
 //! LoopBack's `filter` and `where` query parameters, parsed into a closed model and rendered as
-//! parameterised SQL: client input never becomes SQL text.
+//! parameterised SQL for either backend: client input never becomes SQL text.
 
-use rusqlite::types::Value as SqlValue;
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use crate::errors::ApiError;
@@ -36,12 +37,42 @@ impl Column {
     }
 }
 
+/// A value compared with, or bound as a parameter: the types the todo columns hold, each
+/// backend binding it as its own (`is_complete` is SQLite's 0/1, PostgreSQL's boolean).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Null,
+    Integer(i64),
+    Text(String),
+    Bool(bool),
+}
+
+/// How a backend writes placeholders: SQLite's `?`, PostgreSQL's `$1`, `$2`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Appends `value` to the parameters and its placeholder to `sql`.
+    pub fn bind(self, sql: &mut String, params: &mut Vec<Scalar>, value: Scalar) {
+        params.push(value);
+        match self {
+            Dialect::Sqlite => sql.push('?'),
+            Dialect::Postgres => {
+                let _ = write!(sql, "${}", params.len());
+            }
+        }
+    }
+}
+
 /// A `where` clause: equality on properties, combined with `and` / `or`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Where {
     And(Vec<Where>),
     Or(Vec<Where>),
-    Eq(Column, SqlValue),
+    Eq(Column, Scalar),
 }
 
 /// A whole `filter`.
@@ -133,32 +164,33 @@ fn condition(value: &Value) -> Result<Where, ApiError> {
     Ok(if all.len() == 1 { all.remove(0) } else { Where::And(all) })
 }
 
-fn scalar(column: Column, value: &Value) -> Result<SqlValue, ApiError> {
+fn scalar(column: Column, value: &Value) -> Result<Scalar, ApiError> {
     Ok(match (column, value) {
-        (_, Value::Null) => SqlValue::Null,
-        (Column::Id, Value::Number(n)) if n.is_i64() => SqlValue::Integer(n.as_i64().unwrap_or_default()),
-        (Column::Title | Column::Desc, Value::String(s)) => SqlValue::Text(s.clone()),
-        (Column::IsComplete, Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
+        (_, Value::Null) => Scalar::Null,
+        (Column::Id, Value::Number(n)) if n.is_i64() => Scalar::Integer(n.as_i64().unwrap_or_default()),
+        (Column::Title | Column::Desc, Value::String(s)) => Scalar::Text(s.clone()),
+        (Column::IsComplete, Value::Bool(b)) => Scalar::Bool(*b),
         _ => return Err(bad("A where value has the wrong type for its property (operators are not supported).")),
     })
 }
 
 impl Where {
-    /// Appends the clause as SQL with `?` placeholders, and its values.
-    pub fn to_sql(&self, sql: &mut String, params: &mut Vec<SqlValue>) {
+    /// Appends the clause as SQL with `dialect`'s placeholders, and its values.
+    pub fn to_sql(&self, dialect: Dialect, sql: &mut String, params: &mut Vec<Scalar>) {
         match self {
-            Where::Eq(column, SqlValue::Null) => {
+            Where::Eq(column, Scalar::Null) => {
                 sql.push_str(column.sql());
                 sql.push_str(" IS NULL");
             }
             Where::Eq(column, value) => {
                 sql.push_str(column.sql());
-                sql.push_str(" = ?");
-                params.push(value.clone());
+                sql.push_str(" = ");
+                dialect.bind(sql, params, value.clone());
             }
             Where::And(clauses) | Where::Or(clauses) => {
                 if clauses.is_empty() {
-                    sql.push_str(if matches!(self, Where::And(_)) { "1" } else { "0" });
+                    // A boolean in both dialects (PostgreSQL refuses a bare `1` as a condition).
+                    sql.push_str(if matches!(self, Where::And(_)) { "(1 = 1)" } else { "(1 = 0)" });
                     return;
                 }
                 let joiner = if matches!(self, Where::And(_)) { " AND " } else { " OR " };
@@ -167,7 +199,7 @@ impl Where {
                     if i > 0 {
                         sql.push_str(joiner);
                     }
-                    clause.to_sql(sql, params);
+                    clause.to_sql(dialect, sql, params);
                 }
                 sql.push(')');
             }
@@ -177,15 +209,28 @@ impl Where {
 
 impl Filter {
     /// `ORDER BY ... LIMIT ... OFFSET ...`, appended.
-    pub fn tail_sql(&self, sql: &mut String, params: &mut Vec<SqlValue>) {
+    pub fn tail_sql(&self, dialect: Dialect, sql: &mut String, params: &mut Vec<Scalar>) {
         sql.push_str(" ORDER BY ");
         for (column, ascending) in &self.order {
             sql.push_str(column.sql());
-            sql.push_str(if *ascending { " ASC, " } else { " DESC, " });
+            // SQLite puts NULLs first going up, PostgreSQL last: said out loud, both agree.
+            sql.push_str(match (ascending, dialect) {
+                (true, Dialect::Sqlite) => " ASC, ",
+                (false, Dialect::Sqlite) => " DESC, ",
+                (true, Dialect::Postgres) => " ASC NULLS FIRST, ",
+                (false, Dialect::Postgres) => " DESC NULLS LAST, ",
+            });
         }
-        sql.push_str("id ASC LIMIT ? OFFSET ?");
-        params.push(SqlValue::Integer(self.limit.unwrap_or(-1)));
-        params.push(SqlValue::Integer(self.skip.unwrap_or(0)));
+        sql.push_str("id ASC LIMIT ");
+        // No limit: SQLite's is a negative one, PostgreSQL's a NULL.
+        let limit = match (self.limit, dialect) {
+            (Some(limit), _) => Scalar::Integer(limit),
+            (None, Dialect::Sqlite) => Scalar::Integer(-1),
+            (None, Dialect::Postgres) => Scalar::Null,
+        };
+        dialect.bind(sql, params, limit);
+        sql.push_str(" OFFSET ");
+        dialect.bind(sql, params, Scalar::Integer(self.skip.unwrap_or(0)));
     }
 }
 
@@ -193,18 +238,28 @@ impl Filter {
 mod tests {
     use super::*;
 
-    fn sql(w: &Where) -> (String, Vec<SqlValue>) {
+    fn sql(w: &Where, dialect: Dialect) -> (String, Vec<Scalar>) {
         let (mut s, mut p) = (String::new(), Vec::new());
-        w.to_sql(&mut s, &mut p);
+        w.to_sql(dialect, &mut s, &mut p);
         (s, p)
     }
 
     #[test]
     fn equality_and_or() {
         let w = parse_where(r#"{"or": [{"title": "a"}, {"and": [{"isComplete": true}, {"desc": null}]}]}"#).unwrap();
-        let (s, p) = sql(&w);
+        let (s, p) = sql(&w, Dialect::Sqlite);
         assert_eq!(s, "(title = ? OR (is_complete = ? AND description IS NULL))");
-        assert_eq!(p, [SqlValue::Text("a".into()), SqlValue::Integer(1)]);
+        assert_eq!(p, [Scalar::Text("a".into()), Scalar::Bool(true)]);
+        let (s, _) = sql(&w, Dialect::Postgres);
+        assert_eq!(s, "(title = $1 OR (is_complete = $2 AND description IS NULL))");
+    }
+
+    #[test]
+    fn empty_combinations_are_conditions_in_both_dialects() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            assert_eq!(sql(&parse_where(r#"{"and": []}"#).unwrap(), dialect).0, "(1 = 1)");
+            assert_eq!(sql(&parse_where(r#"{"or": []}"#).unwrap(), dialect).0, "(1 = 0)");
+        }
     }
 
     #[test]
@@ -233,7 +288,11 @@ mod tests {
         assert_eq!(f.skip, Some(1));
         assert_eq!(f.order, [(Column::Title, false), (Column::Id, true)]);
         let (mut s, mut p) = (String::new(), Vec::new());
-        f.tail_sql(&mut s, &mut p);
+        f.tail_sql(Dialect::Sqlite, &mut s, &mut p);
         assert_eq!(s, " ORDER BY title DESC, id ASC, id ASC LIMIT ? OFFSET ?");
+        let (mut s, mut p) = (String::from("x = $1"), vec![Scalar::Null]);
+        Filter::default().tail_sql(Dialect::Postgres, &mut s, &mut p);
+        assert_eq!(s, "x = $1 ORDER BY id ASC LIMIT $2 OFFSET $3");
+        assert_eq!(p[1..], [Scalar::Null, Scalar::Integer(0)], "no limit is PostgreSQL's NULL");
     }
 }

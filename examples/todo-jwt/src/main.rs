@@ -1,4 +1,6 @@
-//! `cargo run --release -p todo-jwt`: the API on http://127.0.0.1:3000, data in `./data`.
+//! `cargo run --release -p todo-jwt`: the API on http://127.0.0.1:3000, data in `./data`;
+//! with `--database-url postgres://...` (and `JWT_SECRET`), data in PostgreSQL, shared by every
+//! instance started with the same two.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,21 +9,21 @@ use std::time::Instant;
 use actix_web::dev::Service;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use authn::Authentication;
-use authn::jwt::{Algorithm, JwtConfig, JwtKey, SqliteStore};
-use authn::users::DefaultUserService;
-use authn::users::LoginThrottle;
+use authn::jwt::{Algorithm, JwtConfig, JwtKey, PostgresStore, SqliteStore, TokenStore};
+use authn::users::{DefaultUserService, LoginThrottle, ThrottleStore};
 use clap::Parser;
 use todo_jwt::db::Database;
 use todo_jwt::{AppState, configure, configure_with_baseline, secret};
 use tracing_subscriber::EnvFilter;
 
-/// LoopBack's todo-jwt API on authn and SQLite.
+/// LoopBack's todo-jwt API on authn, on SQLite or PostgreSQL.
 #[derive(Parser, Debug)]
 #[command(
     version,
     after_help = "Environment: JWT_SECRET (the HMAC key, used as raw bytes, not decoded: at least 32 of \
     them, e.g. `openssl rand -base64 32`, 256 random bits; when unset, a secret is generated into \
-    DATA_DIR/jwt-secret on first start), RUST_LOG (log filter, default info)."
+    DATA_DIR/jwt-secret on first start; required with DATABASE_URL, since every instance must \
+    share it), RUST_LOG (log filter, default info)."
 )]
 struct Args {
     /// Address to listen on.
@@ -33,6 +35,11 @@ struct Args {
     /// Directory of the SQLite database and the generated secret.
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite (`postgres://user:password@host:port/database`): users,
+    /// todos and all authn state (revocations, refresh tokens, the login throttle) live there,
+    /// and every instance started with the same URL and JWT_SECRET behaves as one server.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Worker threads (default: one per core).
     #[arg(long, env = "WORKERS")]
     workers: Option<usize>,
@@ -53,10 +60,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
 
-    std::fs::create_dir_all(&args.data_dir)?;
-    let database_path = args.data_dir.join("todo.db");
-    let db = Database::open(&database_path)?;
-    let store = SqliteStore::open(&database_path)?;
+    let (db, token_store, throttle_store): (Database, Arc<dyn TokenStore>, Arc<dyn ThrottleStore>) = match &args
+        .database_url
+    {
+        Some(url) => {
+            if std::env::var("JWT_SECRET").is_err() {
+                return Err("DATABASE_URL needs JWT_SECRET: every instance on the database must sign with the same \
+                        key (export JWT_SECRET=$(openssl rand -base64 32))"
+                    .into());
+            }
+            // The URL may hold a password: it is never logged.
+            let store = PostgresStore::connect(url).await?;
+            tracing::info!("data in PostgreSQL");
+            (Database::postgres(store.clone()).await?, Arc::new(store.clone()), Arc::new(store))
+        }
+        None => {
+            std::fs::create_dir_all(&args.data_dir)?;
+            let database_path = args.data_dir.join("todo.db");
+            let store = SqliteStore::open(&database_path)?;
+            tracing::info!(path = %database_path.display(), "data in SQLite");
+            (Database::open(&database_path)?, Arc::new(store.clone()), Arc::new(store))
+        }
+    };
     let (key, origin) = secret::load(&args.data_dir, std::env::var("JWT_SECRET").ok())?;
     match &origin {
         secret::Origin::Environment => tracing::info!("JWT secret from JWT_SECRET"),
@@ -72,23 +97,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .issuer("todo-jwt")
         .audience("todo-jwt")
         .realm("todo-jwt")
-        .store(Arc::new(store.clone()))
+        .store(Arc::clone(&token_store))
         .verified_token_cache(args.token_cache_bytes)
         .build()?;
-    // Failed logins are counted in the same file, so every process serving it shares them.
-    let users =
-        DefaultUserService::new(Arc::new(db.clone())).with_throttle(LoginThrottle::new(Arc::new(store.clone())));
+    // Failed logins are counted in the same database, so every process serving it shares them.
+    let users = DefaultUserService::new(Arc::new(db.clone())).with_throttle(LoginThrottle::new(throttle_store));
     let state = web::Data::new(AppState::new(db, config.clone(), users)?);
 
     // Expired denials, refresh tokens and idle throttle counters go every ten minutes (and
-    // once now), so the file does not grow with every logout.
-    let purging = store.clone();
+    // once now), so the database does not grow with every logout.
+    let purging = token_store;
     actix_web::rt::spawn(async move {
         let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            match authn::jwt::TokenStore::purge_expired(&purging, now).await {
+            match purging.purge_expired(now).await {
                 Ok(removed) => tracing::debug!(removed, "purged expired token records"),
                 Err(error) => tracing::warn!(%error, "purging expired token records failed"),
             }

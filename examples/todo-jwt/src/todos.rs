@@ -129,7 +129,7 @@ async fn update(
 ) -> actix_web::Result<HttpResponse> {
     let id = todo_id(id)?;
     let fields = validate::todo(body, complete)?;
-    let condition = filter::Where::Eq(filter::Column::Id, rusqlite::types::Value::Integer(id));
+    let condition = filter::Where::Eq(filter::Column::Id, filter::Scalar::Integer(id));
     match state.db.update_todos(owner, Some(condition), fields).await? {
         0 => Err(ApiError::NotFound { entity: "Todo", id: id.to_string() }.into()),
         _ => Ok(HttpResponse::NoContent().finish()),

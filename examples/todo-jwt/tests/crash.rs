@@ -2,112 +2,16 @@
 //! acknowledging a logout; after a restart on the same data directory every acknowledged write
 //! and revocation is there. The server runs as the real binary, on a port it picks itself.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStderr, Command, Stdio};
+mod support;
+
+use std::io::BufReader;
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-
-struct Server {
-    child: Child,
-    address: SocketAddr,
-    /// Kept open (and drained) so the server never blocks on a full pipe.
-    _log: std::thread::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary on port 0 and reads the address it bound from its log: no port is picked
-/// here and released for the server to race for, and no fixed sleep waits for it.
-fn start(data_dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_todo-jwt"))
-        .env("PORT", "0")
-        .env("DATA_DIR", data_dir)
-        .env("WORKERS", "2")
-        .env_remove("JWT_SECRET")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (found, address) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    let stderr: ChildStderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let _stderr = stderr;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on http://".len()..];
-                let address: String =
-                    rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
-                let _ = found.send(address);
-            }
-        }
-    });
-    let address = address.recv_timeout(Duration::from_secs(60)).expect("the server did not start");
-    Server { child, address: address.parse().unwrap(), _log: log }
-}
-
-fn kill(mut server: Server) {
-    server.child.kill().unwrap(); // SIGKILL on Unix
-    server.child.wait().unwrap();
-}
-
-/// One HTTP/1.1 request on a keep-alive connection; the status and the JSON body.
-fn call(
-    stream: &mut BufReader<TcpStream>,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> std::io::Result<(u16, Value)> {
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: t\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.get_mut().write_all(head.as_bytes())?;
-    let mut status_line = String::new();
-    stream.read_line(&mut status_line)?;
-    let status: u16 = status_line.get(9..12).and_then(|s| s.parse().ok()).ok_or(std::io::ErrorKind::UnexpectedEof)?;
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        stream.read_line(&mut line)?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = value.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut bytes = vec![0; length];
-    stream.read_exact(&mut bytes)?;
-    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
-}
-
-fn connect(server: &Server) -> BufReader<TcpStream> {
-    let stream = TcpStream::connect(server.address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    BufReader::new(stream)
-}
-
-fn login(conn: &mut BufReader<TcpStream>, email: &str) -> String {
-    let credentials = json!({"email": email, "password": "crash-test"});
-    assert_eq!(call(conn, "POST", "/signup", None, Some(&credentials)).unwrap().0, 200);
-    let (_, login) = call(conn, "POST", "/users/login", None, Some(&credentials)).unwrap();
-    login["token"].as_str().unwrap().to_owned()
-}
+use serde_json::json;
+use support::{call, connect, kill, login, start};
 
 #[test]
 fn no_acknowledged_write_is_lost_to_sigkill() {

@@ -57,6 +57,11 @@ pub use strategy::JwtStrategy;
 #[cfg(feature = "oauth2")]
 pub(crate) use token::verify as verify_token;
 pub use token::{IssuedToken, JwtTokenService, TokenService, VerifiedToken};
+/// The PostgreSQL client [`PostgresStore::with_client`] lends, re-exported so that an app
+/// names the same version.
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use tokio_postgres;
 
 /// jsonwebtoken panics at first use unless exactly one of its backends is enabled, and any crate
 /// in the build can enable the other one (feature unification). So authn installs its backend

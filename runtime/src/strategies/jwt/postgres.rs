@@ -299,6 +299,46 @@ impl PostgresStore {
         task.await.map_err(|e| StoreError::new("PostgreSQL task", e))?
     }
 
+    /// Runs the app's own queries on the store's pool and runtime, bounded by the query
+    /// timeout: an app that keeps its data in the same database shares the connections, and,
+    /// like the store's, they belong to no actix worker (a connection made on a worker's runtime
+    /// dies with it). An unreachable database, an exhausted pool or the timeout reach `work`'s
+    /// caller as `E::from(StoreError)`; `work`'s own errors, such as a unique violation, as
+    /// `work` returned them.
+    ///
+    /// ```no_run
+    /// # async fn run(store: authn::jwt::PostgresStore) -> Result<(), authn::StoreError> {
+    /// let todos: i64 = store
+    ///     .with_client(|client| {
+    ///         Box::pin(async move {
+    ///             let row = client
+    ///                 .query_one("SELECT COUNT(*) FROM todos", &[])
+    ///                 .await
+    ///                 .map_err(|e| authn::StoreError::new("todos", e))?;
+    ///             Ok(row.get(0))
+    ///         })
+    ///     })
+    ///     .await?;
+    /// # let _ = todos; Ok(()) }
+    /// ```
+    pub async fn with_client<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut tokio_postgres::Client) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+    {
+        let timeout = self.shared.options.query_timeout;
+        let shared = Arc::clone(&self.shared);
+        let task = self.runtime.spawn(async move {
+            let run = async move {
+                let mut object = client(&shared).await?;
+                work(&mut object).await
+            };
+            tokio::time::timeout(timeout, run).await.unwrap_or_else(|_| Err(E::from(unavailable("query", "timed out"))))
+        });
+        task.await.map_err(|e| E::from(StoreError::new("PostgreSQL task", e)))?
+    }
+
     /// Adds a user (the sign-up of an app whose users live here); `false` when the email is
     /// taken (the database's unique index decides, so two instances cannot both take it).
     pub async fn insert_user(&self, user: &StoredUser) -> Result<bool, StoreError> {
