@@ -7,3 +7,4 @@ bash bench/dispatch.sh
 bash bench/jwt.sh
 bash bench/callgrind-whoami.sh
 ROUNDS=${ROUNDS:-10} bash bench/load.sh
+ROUNDS=${ROUNDS:-10} bash bench/load.sh postgres

@@ -9,10 +9,14 @@
 # machine), authentication's own cost (a server's /whoAmI minus its /ping), and peak RSS.
 #
 #   bash bench/load.sh                 # ROUNDS=6 DURATION=5 CONNECTIONS=32 by default
+#   bash bench/load.sh postgres        # todo-jwt on PostgreSQL beside SQLite: bench/load-postgres.sh
 #
 # Needs wrk (installed from Debian's packages when missing) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = postgres ]; then
+    exec bash bench/load-postgres.sh
+fi
 
 ROUNDS=${ROUNDS:-6}
 DURATION=${DURATION:-5}

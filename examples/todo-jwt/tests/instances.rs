@@ -326,3 +326,33 @@ fn an_instance_killed_under_load_loses_no_acknowledged_write() {
         assert!(refused_after <= MAX_STALENESS + Duration::from_millis(250), "an acknowledged logout was lost");
     }
 }
+
+/// `todo-jwt` with `env`, expected to refuse to start: its exit status and what it said, and how
+/// long it took.
+fn refused_start(env: &[(&str, &str)]) -> (Option<i32>, String, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_todo-jwt"));
+    command.env("PORT", "0").env("DATA_DIR", dir.path()).env_remove("JWT_SECRET").env("NO_COLOR", "1");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let started = Instant::now();
+    let output = command.output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout);
+    (output.status.code(), said, started.elapsed())
+}
+
+#[test]
+fn an_unreachable_database_or_a_missing_secret_stops_the_start_with_a_reason() {
+    let port = authn_tests::idp::free_port();
+    let url = format!("postgres://todo:hunter2@127.0.0.1:{port}/todo");
+    let (code, said, took) = refused_start(&[("DATABASE_URL", &url), ("JWT_SECRET", SECRET)]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("PostgreSQL"), "the reason names the database: {said}");
+    assert!(!said.contains("hunter2"), "the URL's password is never printed: {said}");
+    assert!(took < Duration::from_secs(10), "bounded by the connect timeout: {took:?}");
+
+    let (code, said, _) = refused_start(&[("DATABASE_URL", &url)]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("JWT_SECRET"), "several instances must share the secret: {said}");
+}
