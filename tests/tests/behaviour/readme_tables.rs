@@ -5,7 +5,7 @@
 fn the_readme_embeds_every_benchmark_table_as_generated() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
-    for table in ["dispatch", "jwt", "load", "compile"] {
+    for table in ["dispatch", "jwt", "load", "load-postgres", "compile"] {
         let generated = std::fs::read_to_string(format!("{root}/bench/results/{table}.md")).unwrap();
         assert!(readme.contains(&generated), "README.md does not embed bench/results/{table}.md as generated");
     }
