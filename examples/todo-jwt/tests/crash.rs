@@ -4,14 +4,12 @@
 
 mod support;
 
-use std::io::BufReader;
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{call, connect, kill, login, start};
+use support::{call, connect, connect_to, kill, login, start};
 
 #[test]
 fn no_acknowledged_write_is_lost_to_sigkill() {
@@ -25,9 +23,7 @@ fn no_acknowledged_write_is_lost_to_sigkill() {
     let written = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&written);
     let writer = std::thread::spawn(move || {
-        let stream = TcpStream::connect(writer_address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut conn = BufReader::new(stream);
+        let mut conn = connect_to(writer_address);
         let mut acknowledged = Vec::new();
         for i in 0.. {
             match call(&mut conn, "POST", "/todos", Some(&writer_token), Some(&json!({"title": format!("todo {i}")}))) {

@@ -6,14 +6,12 @@
 
 mod support;
 
-use std::io::BufReader;
-use std::net::TcpStream;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use authn_tests::pg::Postgres;
 use serde_json::{Value, json};
-use support::{Response, Server, connect, kill, request, start_with};
+use support::{Response, Server, connect, connect_to, kill, request, start_with};
 
 const SECRET: &str = "the-cluster-tests-shared-secret-of-44-bytes!";
 /// `PostgresOptions::default()`'s `max_staleness`, which the example keeps.
@@ -208,9 +206,7 @@ fn of_fifty_concurrent_refreshes_over_three_instances_exactly_one_wins() {
         .map(|i| {
             let (barrier, refresh, address) = (Arc::clone(&barrier), refresh.clone(), addresses[i % 3]);
             std::thread::spawn(move || {
-                let stream = TcpStream::connect(address).unwrap();
-                stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-                let mut conn = BufReader::new(stream);
+                let mut conn = connect_to(address);
                 barrier.wait();
                 support::call(&mut conn, "POST", "/refresh", None, Some(&json!({"refreshToken": refresh}))).unwrap()
             })
@@ -254,9 +250,7 @@ fn an_instance_killed_under_load_loses_no_acknowledged_write() {
     let (progress, acknowledged) = std::sync::mpsc::channel();
     let writer_owner = owner.clone();
     let writer = std::thread::spawn(move || {
-        let stream = TcpStream::connect(address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut conn = BufReader::new(stream);
+        let mut conn = connect_to(address);
         let mut seen = Acknowledged::default();
         for i in 0.. {
             let ok = match i % 3 {

@@ -129,7 +129,12 @@ pub fn request(
 }
 
 pub fn connect(server: &Server) -> BufReader<TcpStream> {
-    let stream = TcpStream::connect(server.address).unwrap();
+    connect_to(server.address)
+}
+
+/// A connection to `address`, for a thread that holds the address and not the server.
+pub fn connect_to(address: SocketAddr) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(address).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     BufReader::new(stream)
 }

@@ -285,18 +285,20 @@ impl PostgresStore {
         Ok(PostgresStore { shared, runtime: handle, _background: background })
     }
 
-    /// Runs `work` on the store's runtime, bounded by the query timeout.
-    async fn run<T, F>(&self, what: &'static str, work: impl FnOnce(Arc<Shared>) -> F) -> Result<T, StoreError>
+    /// Runs `work` on the store's runtime, bounded by the query timeout; the store's own
+    /// failures (the timeout, a lost task) come back as `E::from(StoreError)`.
+    async fn run<T, E, F>(&self, what: &'static str, work: impl FnOnce(Arc<Shared>) -> F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: std::future::Future<Output = Result<T, E>> + Send + 'static,
     {
         let timeout = self.shared.options.query_timeout;
         let future = work(Arc::clone(&self.shared));
         let task = self.runtime.spawn(async move {
-            tokio::time::timeout(timeout, future).await.unwrap_or_else(|_| Err(unavailable(what, "timed out")))
+            tokio::time::timeout(timeout, future).await.unwrap_or_else(|_| Err(E::from(unavailable(what, "timed out"))))
         });
-        task.await.map_err(|e| StoreError::new("PostgreSQL task", e))?
+        task.await.map_err(|e| E::from(StoreError::new("PostgreSQL task", e)))?
     }
 
     /// Runs the app's own queries on the store's pool and runtime, bounded by the query
@@ -327,16 +329,11 @@ impl PostgresStore {
         E: From<StoreError> + Send + 'static,
         F: for<'c> FnOnce(&'c mut tokio_postgres::Client) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
     {
-        let timeout = self.shared.options.query_timeout;
-        let shared = Arc::clone(&self.shared);
-        let task = self.runtime.spawn(async move {
-            let run = async move {
-                let mut object = client(&shared).await?;
-                work(&mut object).await
-            };
-            tokio::time::timeout(timeout, run).await.unwrap_or_else(|_| Err(E::from(unavailable("query", "timed out"))))
-        });
-        task.await.map_err(|e| E::from(StoreError::new("PostgreSQL task", e)))?
+        self.run("query", move |shared| async move {
+            let mut object = client(&shared).await?;
+            work(&mut object).await
+        })
+        .await
     }
 
     /// Adds a user (the sign-up of an app whose users live here); `false` when the email is
