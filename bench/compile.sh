@@ -15,8 +15,12 @@ DIR=$ROOT/target/compile-bench
 RESULTS=bench/results
 mkdir -p "$DIR" "$RESULTS"
 
-generate() { # crate with_authn
-    local crate=$1 authn=$2 file="$DIR/$1/src/main.rs"
+# with-authn: the macro. without-authn: the same handlers without it. The two "by hand" crates
+# say where the cost goes: the macro's expansion written out (what #[authenticate] emits for
+# such a handler, see macros/src/handler.rs), once whole and once without its inventory
+# registration, so the macro's own run and the registration show apart from the rest.
+generate() { # crate kind: authn | plain | by-hand | by-hand-unregistered
+    local crate=$1 kind=$2 file="$DIR/$1/src/main.rs" p='::authn::__private'
     mkdir -p "$DIR/$crate/src"
     cat > "$DIR/$crate/Cargo.toml" <<TOML
 [package]
@@ -26,55 +30,76 @@ edition = "2024"
 publish = false
 
 [dependencies]
-$( [ "$authn" = yes ] && echo "authn = { path = \"$ROOT/runtime\" }" )
+$( [ "$kind" != plain ] && echo "authn = { path = \"$ROOT/runtime\" }" )
 actix-web = { version = "4", default-features = false, features = ["macros"] }
 serde = { version = "1", features = ["derive"] }
 TOML
     {
-        if [ "$authn" = yes ]; then
-            echo 'use actix_web::{App, HttpRequest, get, web};'
-            echo 'use authn::{AuthError, CurrentUser, Outcome, StrategyOptions, UserProfile, authenticate, strategy};'
+        if [ "$kind" != plain ]; then
+            echo '#![allow(non_upper_case_globals)]'
+            echo 'use actix_web::{App, HttpRequest, HttpServer, get, web};'
+            echo 'use authn::{AuthError, CurrentUser, Outcome, StrategyOptions, UserProfile, strategy};'
+            [ "$kind" = authn ] && echo 'use authn::authenticate;'
             echo '#[strategy("demo")]'
             echo 'async fn demo(r: &HttpRequest, _o: &StrategyOptions) -> Result<Outcome, AuthError> {'
             echo '    Ok(r.headers().get("x-user").map_or(Outcome::NoCredentials, |_| Outcome::User(UserProfile::new("u"))))'
             echo '}'
         else
-            echo 'use actix_web::{App, get, web};'
+            echo 'use actix_web::{App, HttpServer, get, web};'
         fi
         echo '#[derive(serde::Deserialize)] pub struct Q { n: u32 }'
         for i in $(seq "$HANDLERS"); do
-            if [ "$authn" = yes ]; then
+            case $kind in
+            authn)
                 echo "#[authenticate(\"demo\")] #[get(\"/h$i\")]"
                 echo "async fn h$i(user: CurrentUser, q: web::Query<Q>) -> String { format!(\"{} $i {}\", user.id, q.n) }"
-            else
+                ;;
+            plain)
                 echo "#[get(\"/h$i\")]"
                 echo "async fn h$i(q: web::Query<Q>) -> String { format!(\"- $i {}\", q.n) }"
-            fi
+                ;;
+            by-hand*)
+                echo "const __AUTHN_STRATEGIES_h$i: &[$p::StrategyUse] = &[$p::StrategyUse::with_options(\"demo\", $p::StrategyOptions::new(&[]))];"
+                echo "static __AUTHN_ROUTE_h$i: $p::RouteSpec = $p::route_spec(\"h$i\", $p::location(module_path!(), file!(), line!()), $p::Requirement::Strategies(__AUTHN_STRATEGIES_h$i), $p::UserParam::Required, &[$p::route_binding(\"GET\", \"/h$i\", \"h$i\")]);"
+                echo "const __authn_guard_h$i: $p::RouteGuard = { fn chosen(ctx: &$p::GuardContext<'_>) -> bool { $p::route_chosen(ctx, &__AUTHN_ROUTE_h$i) } chosen };"
+                [ "$kind" = by-hand ] && echo "$p::inventory::submit! { $p::RouteRegistration(&__AUTHN_ROUTE_h$i) }"
+                echo "#[get(\"/h$i\", guard = \"__authn_guard_h$i\")]"
+                echo "async fn h$i(args: $p::Routed<(web::Query<Q>,), CurrentUser>) -> String { let (user, (q,)) = args.into_parts(); format!(\"{} $i {}\", user.id, q.n) }"
+                ;;
+            esac
         done
-        echo 'fn main() {'
-        [ "$authn" = yes ] && echo '    let _ = authn::validate();'
-        echo -n '    let _app = App::new()'
+        # The main of a real app: the server started, which is what gets linked.
+        echo '#[actix_web::main]'
+        echo 'async fn main() -> std::io::Result<()> {'
+        [ "$kind" != plain ] && echo '    authn::validate().map_err(std::io::Error::other)?;'
+        echo -n '    HttpServer::new(|| App::new()'
         for i in $(seq "$HANDLERS"); do echo -n ".service(h$i)"; done
-        echo ';'
+        echo ').bind(("127.0.0.1", 0))?.run().await'
         echo '}'
     } > "$file"
 }
 
+CRATES=(with-authn without-authn by-hand by-hand-unregistered)
 cat > "$DIR/Cargo.toml" <<'TOML'
 [workspace]
-members = ["with-authn", "without-authn"]
+members = ["with-authn", "without-authn", "by-hand", "by-hand-unregistered"]
 resolver = "2"
 TOML
-generate with-authn yes
-generate without-authn no
+generate with-authn authn
+generate without-authn plain
+generate by-hand by-hand
+generate by-hand-unregistered by-hand-unregistered
 cp "$ROOT/Cargo.lock" "$DIR/Cargo.lock"
 export CARGO_TARGET_DIR=$DIR/target
 # A user's default profiles: the repository's .cargo/config.toml (which reaches this crate,
 # under target/) trims debug info for the tests' sake.
 cargo() { command cargo "$1" --config 'profile.dev.debug=true' --config 'profile.dev.package."*".debug=true' "${@:2}"; }
-# Dependencies once, for both profiles.
+# Dependencies once, for both profiles, each crate on its own: built together, the two would
+# unify the features of shared dependencies, and the first lone build would rebuild them.
 for profile in dev release; do
-    cargo build -q --manifest-path "$DIR/Cargo.toml" --profile "$profile" -p with-authn -p without-authn
+    for crate in "${CRATES[@]}"; do
+        cargo build -q --manifest-path "$DIR/Cargo.toml" --profile "$profile" -p "$crate"
+    done
 done
 
 seconds() { # command...: wall seconds
@@ -94,7 +119,7 @@ touch_handler() { # crate: alternate the first handler's text between two versio
 OUT=$(mktemp)
 for run in $(seq "$RUNS"); do
     for profile in dev release; do
-        for crate in with-authn without-authn; do
+        for crate in "${CRATES[@]}"; do
             cargo clean -q --manifest-path "$DIR/Cargo.toml" --profile "$profile" -p "$crate"
             echo "$profile clean $crate $(seconds build "$profile" "$crate")" >> "$OUT"
             touch_handler "$crate"
@@ -111,16 +136,22 @@ for line in open(sys.argv[1]):
     profile, kind, crate, t = line.split()
     times[(profile, kind, crate)].append(float(t))
 lines = [
-    f"| {sys.argv[2]} handlers, median of {sys.argv[3]} runs | with authn (s) | without (s) | ratio (range over runs) |",
-    "|---|---|---|---|",
+    f"| {sys.argv[2]} handlers, median of {sys.argv[3]} runs | without (s) | with authn (s) | ratio (range over runs) "
+    "| expansion by hand: ratio | by hand, unregistered: ratio |",
+    "|---|---|---|---|---|---|",
 ]
+def ratios(profile, kind, crate):
+    w, wo = times[(profile, kind, crate)], times[(profile, kind, "without-authn")]
+    return sorted(a / b for a, b in zip(w, wo))
 for profile in ["dev", "release"]:
     for kind, label in [("clean", "clean build of the crate"), ("rebuild", "rebuild after one handler changed")]:
         w, wo = times[(profile, kind, "with-authn")], times[(profile, kind, "without-authn")]
-        ratios = sorted(a / b for a, b in zip(w, wo))
+        r = ratios(profile, kind, "with-authn")
+        by_hand = statistics.median(ratios(profile, kind, "by-hand"))
+        unregistered = statistics.median(ratios(profile, kind, "by-hand-unregistered"))
         lines.append(
-            f"| {profile}: {label} | {statistics.median(w):.2f} | {statistics.median(wo):.2f} | "
-            f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f}) |"
+            f"| {profile}: {label} | {statistics.median(wo):.2f} | {statistics.median(w):.2f} | "
+            f"{statistics.median(r):.2f} ({r[0]:.2f}–{r[-1]:.2f}) | {by_hand:.2f} | {unregistered:.2f} |"
         )
 table = "\n".join(lines) + "\n"
 open(sys.argv[4], "w").write(table)

@@ -2,7 +2,7 @@
 //! its body kept as tokens), check (every mistake into the accumulator), emit (infallible).
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident, quote};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, FnArg, GenericArgument, Ident, LitStr, Pat, PathArguments, Signature, Type, Visibility};
@@ -207,7 +207,9 @@ fn mark_routes(attrs: &mut [Attribute], handler: &Ident, guard: &Ident) -> Vec<B
             bindings.push(Binding { method, path: args.path.clone(), resource: resource.clone() });
         }
         let guard_path = LitStr::new(&guard.to_string(), guard.span());
-        if !list.tokens.is_empty() && !list.tokens.to_string().trim_end().ends_with(',') {
+        let ends_with_comma =
+            matches!(list.tokens.clone().into_iter().last(), Some(TokenTree::Punct(p)) if p.as_char() == ',');
+        if !list.tokens.is_empty() && !ends_with_comma {
             list.tokens.extend(quote!(,));
         }
         list.tokens.extend(quote!(guard = #guard_path));
@@ -279,18 +281,24 @@ fn emit_spec(
     routes: &[Binding],
 ) -> TokenStream {
     let Names { marker, spec, strategies, guard, .. } = names;
-    let name = handler.to_string();
+    // Everything written here is spanned at the handler's name, as if the user had written it
+    // there: the compiler's incremental cache then keeps these items across a rebuild after an
+    // edit elsewhere in the file, where tokens carrying the macro's own context are re-checked.
+    // The paths are absolute and the only binding (`ctx`) is local to our function, so the
+    // user's hygiene takes nothing from them; the user's option values keep their own spans.
+    let span = handler.span();
+    let name = LitStr::new(&handler.to_string(), span);
     let (requirement_tokens, strategies_const) = match requirement {
-        Requirement::Skip => (quote!(::authn::__private::Requirement::Skip), quote!()),
-        Requirement::Group => (quote!(::authn::__private::Requirement::Group), quote!()),
+        Requirement::Skip => (quote_spanned!(span=> ::authn::__private::Requirement::Skip), quote!()),
+        Requirement::Group => (quote_spanned!(span=> ::authn::__private::Requirement::Group), quote!()),
         Requirement::Strategies(list) => {
             let uses = list.iter().map(|s| {
                 let strategy_name = &s.name;
                 let options = s.options.iter().map(|(key, value)| {
-                    let key = key.to_string();
-                    quote!((#key, #value))
+                    let key = LitStr::new(&key.to_string(), span);
+                    quote_spanned!(span=> (#key, #value))
                 });
-                quote! {
+                quote_spanned! {span=>
                     ::authn::__private::StrategyUse::with_options(
                         #strategy_name,
                         ::authn::__private::StrategyOptions::new(&[#(#options),*]),
@@ -298,8 +306,8 @@ fn emit_spec(
                 }
             });
             (
-                quote!(::authn::__private::Requirement::Strategies(#strategies)),
-                quote! {
+                quote_spanned!(span=> ::authn::__private::Requirement::Strategies(#strategies)),
+                quote_spanned! {span=>
                     #[doc(hidden)]
                     #[allow(non_upper_case_globals)]
                     const #strategies: &[::authn::__private::StrategyUse] = &[#(#uses),*];
@@ -308,16 +316,16 @@ fn emit_spec(
         }
     };
     let user_kind = match user.map(|u| u.kind) {
-        None => quote!(Unused),
-        Some(UserKind::Required) => quote!(Required),
-        Some(UserKind::Optional) => quote!(Optional),
+        None => quote_spanned!(span=> Unused),
+        Some(UserKind::Required) => quote_spanned!(span=> Required),
+        Some(UserKind::Optional) => quote_spanned!(span=> Optional),
     };
-    let location = location(handler.span());
+    let location = location(span);
     // How the spec reaches the handler's extractor: through the guard the route macros below
     // name, a function pointer rather than a function item, so every handler's guard has the one
     // type (actix instantiates its guard code per type); without one, through a marker type.
     let carrier = if routes.is_empty() {
-        quote! {
+        quote_spanned! {span=>
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
             #vis struct #marker;
@@ -329,7 +337,7 @@ fn emit_spec(
             }
         }
     } else {
-        quote! {
+        quote_spanned! {span=>
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
             const #guard: ::authn::__private::RouteGuard = {
@@ -341,10 +349,11 @@ fn emit_spec(
             };
         }
     };
-    let routes = routes
-        .iter()
-        .map(|Binding { method, path, resource }| quote!(::authn::__private::route_binding(#method, #path, #resource)));
-    quote! {
+    let routes = routes.iter().map(|Binding { method, path, resource }| {
+        let (method, resource) = (LitStr::new(method, span), LitStr::new(resource, span));
+        quote_spanned!(span=> ::authn::__private::route_binding(#method, #path, #resource))
+    });
+    quote_spanned! {span=>
         #strategies_const
 
         #[doc(hidden)]
