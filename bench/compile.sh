@@ -3,7 +3,7 @@
 # `#[authenticate("demo")]` + `CurrentUser` + one `web::Query`, against the same 200 handlers
 # without authn (the Query only), dependencies prebuilt. Reports, per profile, the clean build of
 # the crate (`cargo clean -p`, then build) and the rebuild after one handler changed, each the
-# median of RUNS runs taken in alternation, and the ratios, with the range over the runs.
+# median of RUNS runs taken in alternation, and the ratios, with their quartiles over the runs.
 #
 #   bash bench/compile.sh            # HANDLERS=200 RUNS=5
 set -euo pipefail
@@ -15,11 +15,11 @@ DIR=$ROOT/target/compile-bench
 RESULTS=bench/results
 mkdir -p "$DIR" "$RESULTS"
 
-# with-authn: the macro. without-authn: the same handlers without it. The two "by hand" crates
-# say where the cost goes: the macro's expansion written out (what #[authenticate] emits for
-# such a handler, see macros/src/handler.rs), once whole and once without its inventory
-# registration, so the macro's own run and the registration show apart from the rest.
-generate() { # crate kind: authn | plain | by-hand | by-hand-unregistered
+# with-authn: the macro. without-authn: the same handlers without it. The others say where the
+# cost goes: authn without its default features (the built-in strategies it links), and the
+# macro's expansion written out (what #[authenticate] emits for such a handler, see
+# macros/src/handler.rs), once whole and once without its inventory registration.
+generate() { # crate kind: authn | authn-no-defaults | plain | by-hand | by-hand-unregistered
     local crate=$1 kind=$2 file="$DIR/$1/src/main.rs" p='::authn::__private'
     mkdir -p "$DIR/$crate/src"
     cat > "$DIR/$crate/Cargo.toml" <<TOML
@@ -30,7 +30,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-$( [ "$kind" != plain ] && echo "authn = { path = \"$ROOT/runtime\" }" )
+$( case $kind in plain) ;; authn-no-defaults) echo "authn = { path = \"$ROOT/runtime\", default-features = false }" ;; *) echo "authn = { path = \"$ROOT/runtime\" }" ;; esac )
 actix-web = { version = "4", default-features = false, features = ["macros"] }
 serde = { version = "1", features = ["derive"] }
 TOML
@@ -39,7 +39,7 @@ TOML
             echo '#![allow(non_upper_case_globals)]'
             echo 'use actix_web::{App, HttpRequest, HttpServer, get, web};'
             echo 'use authn::{AuthError, CurrentUser, Outcome, StrategyOptions, UserProfile, strategy};'
-            [ "$kind" = authn ] && echo 'use authn::authenticate;'
+            [ "${kind%-no-defaults}" = authn ] && echo 'use authn::authenticate;'
             echo '#[strategy("demo")]'
             echo 'async fn demo(r: &HttpRequest, _o: &StrategyOptions) -> Result<Outcome, AuthError> {'
             echo '    Ok(r.headers().get("x-user").map_or(Outcome::NoCredentials, |_| Outcome::User(UserProfile::new("u"))))'
@@ -50,7 +50,7 @@ TOML
         echo '#[derive(serde::Deserialize)] pub struct Q { n: u32 }'
         for i in $(seq "$HANDLERS"); do
             case $kind in
-            authn)
+            authn*)
                 echo "#[authenticate(\"demo\")] #[get(\"/h$i\")]"
                 echo "async fn h$i(user: CurrentUser, q: web::Query<Q>) -> String { format!(\"{} $i {}\", user.id, q.n) }"
                 ;;
@@ -79,14 +79,15 @@ TOML
     } > "$file"
 }
 
-CRATES=(with-authn without-authn by-hand by-hand-unregistered)
+CRATES=(with-authn without-authn without-defaults by-hand by-hand-unregistered)
 cat > "$DIR/Cargo.toml" <<'TOML'
 [workspace]
-members = ["with-authn", "without-authn", "by-hand", "by-hand-unregistered"]
+members = ["with-authn", "without-authn", "without-defaults", "by-hand", "by-hand-unregistered"]
 resolver = "2"
 TOML
 generate with-authn authn
 generate without-authn plain
+generate without-defaults authn-no-defaults
 generate by-hand by-hand
 generate by-hand-unregistered by-hand-unregistered
 cp "$ROOT/Cargo.lock" "$DIR/Cargo.lock"
@@ -136,10 +137,13 @@ for line in open(sys.argv[1]):
     profile, kind, crate, t = line.split()
     times[(profile, kind, crate)].append(float(t))
 lines = [
-    f"| {sys.argv[2]} handlers, median of {sys.argv[3]} runs | without (s) | with authn (s) | ratio (range over runs) "
-    "| expansion by hand: ratio | by hand, unregistered: ratio |",
-    "|---|---|---|---|---|---|",
+    f"| {sys.argv[2]} handlers, median of {sys.argv[3]} runs | without (s) | with authn (s) | ratio (quartiles over runs) "
+    "| no default features: ratio | expansion by hand: ratio | by hand, unregistered: ratio |",
+    "|---|---|---|---|---|---|---|",
 ]
+def quartiles(values):
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return f"{q1:.2f}–{q3:.2f}"
 def ratios(profile, kind, crate):
     w, wo = times[(profile, kind, crate)], times[(profile, kind, "without-authn")]
     return sorted(a / b for a, b in zip(w, wo))
@@ -147,11 +151,10 @@ for profile in ["dev", "release"]:
     for kind, label in [("clean", "clean build of the crate"), ("rebuild", "rebuild after one handler changed")]:
         w, wo = times[(profile, kind, "with-authn")], times[(profile, kind, "without-authn")]
         r = ratios(profile, kind, "with-authn")
-        by_hand = statistics.median(ratios(profile, kind, "by-hand"))
-        unregistered = statistics.median(ratios(profile, kind, "by-hand-unregistered"))
+        others = [statistics.median(ratios(profile, kind, c)) for c in ["without-defaults", "by-hand", "by-hand-unregistered"]]
         lines.append(
             f"| {profile}: {label} | {statistics.median(wo):.2f} | {statistics.median(w):.2f} | "
-            f"{statistics.median(r):.2f} ({r[0]:.2f}–{r[-1]:.2f}) | {by_hand:.2f} | {unregistered:.2f} |"
+            f"{statistics.median(r):.2f} ({quartiles(r)}) | " + " | ".join(f"{o:.2f}" for o in others) + " |"
         )
 table = "\n".join(lines) + "\n"
 open(sys.argv[4], "w").write(table)
