@@ -282,10 +282,12 @@ fn emit_spec(
 ) -> TokenStream {
     let Names { marker, spec, strategies, guard, .. } = names;
     // Everything written here is spanned at the handler's name, as if the user had written it
-    // there: the compiler's incremental cache then keeps these items across a rebuild after an
-    // edit elsewhere in the file, where tokens carrying the macro's own context are re-checked.
-    // The paths are absolute and the only binding (`ctx`) is local to our function, so the
-    // user's hygiene takes nothing from them; the user's option values keep their own spans.
+    // there: the compiler's incremental cache then keeps the strategies, the guard and its
+    // function across a rebuild after an edit elsewhere in the file, where tokens carrying the
+    // macro's own context are re-checked. (The spec's `static` is still re-checked: the
+    // `module_path!`/`file!`/`line!` of its location nest an expansion.) The paths are
+    // absolute and the only binding (`ctx`) is local to our function, so the user's hygiene
+    // takes nothing from them; the user's option values keep their own spans.
     let span = handler.span();
     let name = LitStr::new(&handler.to_string(), span);
     let (requirement_tokens, strategies_const) = match requirement {
